@@ -1,0 +1,1 @@
+"""The worker process: `python -m background` consumes the bus into the stores."""

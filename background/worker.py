@@ -1,0 +1,171 @@
+"""The worker: an APScheduler scheduler whose consume job polls the bus and stores batches.
+
+One readable loop (`ConsumeJob.run_once`): poll a batch, store it, and only then commit the
+offsets. A transient store failure retries the same batch with backoff and commits nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from core.bootstrap import Services
+from core.consume import store_batch
+from core.domain.schemas import DATASET_NAMES
+from core.errors import ServiceUnavailable
+from core.ports import Consumer
+
+log = logging.getLogger("pipeworks.worker")
+
+GROUP = "pipeworks-worker"
+DEFAULT_MAX_RECORDS = 5_000
+DEFAULT_BUDGET_S = 5.0
+MAX_BACKOFF_S = 10.0
+LOCK_FILE = "worker.lock"
+
+
+@dataclass
+class ConsumeJob:
+    """Owns the one consumer of the group; APScheduler runs it with max_instances=1."""
+
+    services: Services
+    stop: threading.Event
+    group: str = GROUP
+    max_records: int = DEFAULT_MAX_RECORDS
+    budget_s: float = DEFAULT_BUDGET_S
+    _consumer: Consumer | None = field(default=None, init=False)
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.services.settings.topic(name) for name in DATASET_NAMES]
+
+    def __call__(self) -> int:
+        deadline = time.monotonic() + self.budget_s
+        total = 0
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            stored = self.run_once(timeout_s=0.5)
+            if stored is None:
+                break
+            total += stored
+        return total
+
+    def run_once(self, *, timeout_s: float) -> int | None:
+        """Consume one batch; the number of records handled, or None when nothing came."""
+        try:
+            consumer = self._consumer or self.services.bus.consumer(self.group, self.topics)
+            self._consumer = consumer
+            records = consumer.poll(max_records=self.max_records, timeout_s=timeout_s)
+        except ServiceUnavailable as exc:
+            log.warning("%s; retrying", exc)
+            self._drop_consumer()
+            return None
+        if not records:
+            return None
+        # 1. store the batch (retried with backoff while the store is unreachable)
+        if not self._store_with_retry(records):
+            self._drop_consumer()  # stopping: the batch is redelivered to the next consumer
+            return None
+        # 2. commit the offsets, only after the store write
+        try:
+            consumer.commit(records)
+        except ServiceUnavailable as exc:
+            # The stores already hold the batch; redelivery is harmless (idempotent upserts).
+            log.warning("offset commit failed (%s); the batch will be redelivered", exc)
+            self._drop_consumer()
+        return len(records)
+
+    def _store_with_retry(self, records: list) -> bool:  # type: ignore[type-arg]
+        delay = 0.5
+        while not self.stop.is_set():
+            try:
+                outcome = store_batch(
+                    records,
+                    group=self.group,
+                    sql=self.services.sql,
+                    documents=self.services.documents,
+                    bus=self.services.bus,
+                )
+            except ServiceUnavailable as exc:
+                log.warning("%s; retrying the batch in %.1f s", exc, delay)
+                self.stop.wait(delay)
+                delay = min(delay * 2, MAX_BACKOFF_S)
+                continue
+            log.info("stored %d rows, dead-lettered %d", outcome.stored, outcome.dead_lettered)
+            return True
+        return False
+
+    def _drop_consumer(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close()
+            except Exception:  # noqa: BLE001 - closing a broken consumer must not crash the job
+                log.debug("closing the consumer failed", exc_info=True)
+            self._consumer = None
+
+    def close(self) -> None:
+        self._drop_consumer()
+
+
+def acquire_lock(data_dir: Path) -> IO[str] | None:
+    """An exclusive lock on the data folder's worker lock file, or None if another worker
+    holds it. Keep the returned file open for as long as the lock is needed."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def is_worker_running(data_dir: Path) -> bool:
+    handle = acquire_lock(data_dir)
+    if handle is None:
+        return True
+    handle.close()
+    return False
+
+
+def build_scheduler(
+    services: Services,
+    stop: threading.Event,
+    *,
+    extra_jobs: list[tuple[Callable[[], object], dict]] | None = None,  # type: ignore[type-arg]
+) -> tuple[BlockingScheduler, ConsumeJob]:
+    """The scheduler with the consume job (and any extra jobs, e.g. inbox and reports)."""
+    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(max_workers=3)})
+    job = ConsumeJob(services, stop)
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=services.settings.poll_interval_s,
+        id="consume",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=None,
+    )
+    scheduler.get_job("consume").modify(next_run_time=_now())
+    for func, trigger in extra_jobs or []:
+        scheduler.add_job(func, max_instances=1, coalesce=True, **trigger)
+    return scheduler, job
+
+
+def _now():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)

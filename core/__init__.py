@@ -1,0 +1,1 @@
+"""Pipeworks core: domain, use cases and adapters. Importing it connects to nothing."""

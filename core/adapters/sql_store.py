@@ -1,0 +1,366 @@
+"""`SqlStore`: the relational store over SQLAlchemy (SQLite file or PostgreSQL).
+
+Write side for the worker (idempotent upserts, counters and checkpoints in one transaction)
+and the bookkeeping of uploads and saved column mappings. Reads for the screens live in
+`core.queries`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, create_engine, event, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from core.adapters import sql_schema as s
+from core.errors import StoreUnavailable
+
+SQLITE_CHUNK = 500  # rows per statement; SQLite allows 32k bound parameters
+COPY_THRESHOLD = 200  # from this many rows PostgreSQL loads through COPY into a staging table
+
+UPLOAD_STATUSES = ("validated", "publishing", "published", "stored", "failed")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class StoreBatch:
+    """Everything one consumed batch writes to the relational store, in one transaction."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # table -> rows
+    stored: dict[str, int] = field(default_factory=dict)  # upload id -> newly stored rows
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    checkpoints: dict[tuple[str, int], int] = field(default_factory=dict)  # -> next offset
+
+
+class SqlStore:
+    """The relational store. Connects lazily; raises `StoreUnavailable` when unreachable."""
+
+    def __init__(self, url: str, *, setting: str = "PIPEWORKS_DATABASE_URL") -> None:
+        self.url = url
+        self.setting = setting
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._schema_ready = False
+
+    # ------------------------------------------------------------------ connection
+    @property
+    def service(self) -> str:
+        return "PostgreSQL" if self.is_postgres else "SQLite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._create_engine()
+            return self._engine
+
+    def _create_engine(self) -> Engine:
+        if self.is_postgres:
+            return create_engine(
+                self.url,
+                pool_pre_ping=True,
+                pool_size=5,
+                connect_args={"connect_timeout": 5},
+            )
+        if self.url.startswith("sqlite:///"):
+            from pathlib import Path
+
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self.url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def unavailable(self, exc: BaseException) -> StoreUnavailable:
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else ""
+        return StoreUnavailable(self.service, self.setting, detail)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction; connection failures become `StoreUnavailable`."""
+        self.ensure_schema()
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, DBAPIError) as exc:
+            if _is_transient(exc):
+                raise self.unavailable(exc) from exc
+            raise
+
+    def ping(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise self.unavailable(exc) from exc
+
+    def ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        try:
+            s.ensure_schema(self.engine)
+        except SQLAlchemyError as exc:
+            if isinstance(exc, DBAPIError) and not _is_transient(exc):
+                # another process created it at the same moment
+                s.ensure_schema(self.engine)
+            else:
+                raise self.unavailable(exc) from exc
+        self._schema_ready = True
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # ------------------------------------------------------------------ uploads
+    def create_upload(self, **values: Any) -> None:
+        values.setdefault("created_at", utcnow())
+        with self.begin() as conn:
+            conn.execute(s.uploads.insert().values(**values))
+
+    def update_upload(self, upload_id: str, **values: Any) -> None:
+        with self.begin() as conn:
+            conn.execute(update(s.uploads).where(s.uploads.c.id == upload_id).values(**values))
+
+    def get_upload(self, upload_id: str) -> dict[str, Any] | None:
+        with self.begin() as conn:
+            row = conn.execute(select(s.uploads).where(s.uploads.c.id == upload_id)).first()
+        return dict(row._mapping) if row else None
+
+    def find_loaded(self, dataset: str, sha256: str) -> dict[str, Any] | None:
+        """The latest upload of this dataset with the same content that reached the bus."""
+        query = (
+            select(s.uploads)
+            .where(
+                s.uploads.c.dataset == dataset,
+                s.uploads.c.sha256 == sha256,
+                s.uploads.c.status.in_(("published", "stored")),
+            )
+            .order_by(s.uploads.c.created_at.desc())
+            .limit(1)
+        )
+        with self.begin() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def list_uploads(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        query = select(s.uploads).order_by(s.uploads.c.created_at.desc()).limit(limit)
+        with self.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # ------------------------------------------------------------------ mappings
+    def save_mapping(
+        self, dataset: str, layout: str, mapping: Mapping[str, str], *, sheet: str | None = None
+    ) -> None:
+        values = {"mapping": dict(mapping), "sheet": sheet, "updated_at": utcnow()}
+        with self.begin() as conn:
+            _upsert(
+                conn,
+                s.column_mappings,
+                [{"dataset": dataset, "layout": layout, **values}],
+                key=("dataset", "layout"),
+                postgres=self.is_postgres,
+            )
+
+    def load_mapping(self, dataset: str, layout: str) -> dict[str, str] | None:
+        query = select(s.column_mappings.c.mapping).where(
+            s.column_mappings.c.dataset == dataset, s.column_mappings.c.layout == layout
+        )
+        with self.begin() as conn:
+            return conn.execute(query).scalar()
+
+    # ------------------------------------------------------------------ worker writes
+    def checkpoints(self, group: str) -> dict[tuple[str, int], int]:
+        """Next offset already applied, per (topic, partition), for a consumer group."""
+        c = s.consumer_checkpoints.c
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(c.topic, c.partition, c.next_offset).where(c.group_id == group)
+            )
+            return {(r.topic, r.partition): r.next_offset for r in rows}
+
+    def write_batch(self, group: str, batch: StoreBatch) -> None:
+        """Apply one consumed batch atomically: upserts, upload counters, dead letters and
+        the group's checkpoints. Idempotent for the rows; counters move once per offset."""
+        with self.begin() as conn:
+            for table_name, rows in batch.rows.items():
+                table = s.metadata.tables[table_name]
+                key = _KEYS[table_name]
+                _upsert(conn, table, rows, key=key, postgres=self.is_postgres)
+            for upload_id, n in batch.stored.items():
+                self._count(conn, upload_id, stored=n)
+            if batch.dead_letters:
+                _insert_ignore(conn, s.dead_letters, batch.dead_letters, postgres=self.is_postgres)
+                per_upload: dict[str, int] = {}
+                for d in batch.dead_letters:
+                    if d.get("upload_id") and d.get("counted", True):
+                        per_upload[d["upload_id"]] = per_upload.get(d["upload_id"], 0) + 1
+                for upload_id, n in per_upload.items():
+                    self._count(conn, upload_id, dead_lettered=n)
+            _upsert(
+                conn,
+                s.consumer_checkpoints,
+                [
+                    {"group_id": group, "topic": t, "partition": p, "next_offset": o}
+                    for (t, p), o in batch.checkpoints.items()
+                ],
+                key=("group_id", "topic", "partition"),
+                postgres=self.is_postgres,
+            )
+
+    def mark_published(self, upload_id: str, published: int) -> None:
+        """Publishing finished: 'published', or 'stored' if the worker was quicker."""
+        with self.begin() as conn:
+            conn.execute(
+                update(s.uploads)
+                .where(s.uploads.c.id == upload_id)
+                .values(status="published", published=published, committed_at=utcnow())
+            )
+            self._count(conn, upload_id)
+
+    def _count(self, conn: Connection, upload_id: str, **increments: int) -> None:
+        u = s.uploads.c
+        values: dict[str, Any] = {name: getattr(u, name) + n for name, n in increments.items()}
+        if values:
+            conn.execute(update(s.uploads).where(u.id == upload_id).values(**values))
+        done = (u.stored + u.dead_lettered >= u.published) & (u.status == "published")
+        conn.execute(
+            update(s.uploads)
+            .where(u.id == upload_id, done)
+            .values(status="stored", finished_at=utcnow())
+        )
+
+    def dead_letter_list(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        query = select(s.dead_letters).order_by(s.dead_letters.c.id.desc()).limit(limit)
+        with self.begin() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def count_rows(self, table_name: str) -> int:
+        with self.begin() as conn:
+            return conn.execute(
+                select(func.count()).select_from(s.metadata.tables[table_name])
+            ).scalar_one()
+
+
+_KEYS: dict[str, tuple[str, ...]] = {
+    "stock_movements": ("piece", "no_ligne", "article", "lot"),
+    "customers": ("customer_id",),
+}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """Connection-level failures (server down, network) as opposed to bad data."""
+    if exc.connection_invalidated:
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(exc.orig).lower()
+        # SQLite reports bad data as OperationalError too (e.g. "too many SQL variables").
+        return not any(word in message for word in ("syntax", "no such", "too many"))
+    return False
+
+
+def _upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    key: Sequence[str],
+    postgres: bool,
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE, rows deduplicated by key (last wins)."""
+    if not rows:
+        return
+    unique = list({tuple(r[k] for k in key): r for r in rows}.values())
+    columns = list(unique[0].keys())
+    if postgres and len(unique) >= COPY_THRESHOLD:
+        _copy_upsert(conn, table, unique, columns=columns, key=key)
+        return
+    dialect = postgresql if postgres else sqlite
+    for start in range(0, len(unique), SQLITE_CHUNK):
+        chunk = unique[start : start + SQLITE_CHUNK]
+        stmt = dialect.insert(table).values(chunk)
+        updates = {c: stmt.excluded[c] for c in columns if c not in key}
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
+            if updates
+            else stmt.on_conflict_do_nothing(index_elements=list(key))
+        )
+        conn.execute(stmt)
+
+
+def _insert_ignore(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, postgres: bool
+) -> None:
+    dialect = postgresql if postgres else sqlite
+    clean = [{k: v for k, v in r.items() if k in table.c} for r in rows]
+    conn.execute(dialect.insert(table).values(clean).on_conflict_do_nothing())
+
+
+def _copy_upsert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    columns: Sequence[str],
+    key: Sequence[str],
+) -> None:
+    """Bulk load into a temporary staging table with COPY, then one INSERT ... ON CONFLICT."""
+    staging = f"staging_{table.name}"
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
+        "ON COMMIT DELETE ROWS"
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    json_columns = {c.name for c in table.c if c.type.__class__.__name__ == "JSON"}
+    for r in rows:
+        writer.writerow([_copy_cell(r[c], c in json_columns) for c in columns])
+    buffer.seek(0)
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.copy_expert(
+            f"COPY {staging} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+        )
+    updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in key)
+    conflict = ", ".join(f'"{k}"' for k in key)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {staging} "
+        f"ON CONFLICT ({conflict}) {action}"
+    )
+    conn.exec_driver_sql(f"TRUNCATE {staging}")
+
+
+def _copy_cell(value: Any, is_json: bool) -> Any:
+    if value is None:
+        return "\\N"
+    if is_json:
+        import json
+
+        return json.dumps(value, default=str)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value

@@ -1,0 +1,12 @@
+"""Session-state keys, in one place."""
+
+UPLOAD_BYTES = "upload.bytes"
+UPLOAD_NAME = "upload.name"
+UPLOAD_INSPECTION = "upload.inspection"
+UPLOAD_REPORT = "upload.report"
+UPLOAD_RESULT = "upload.result"
+UPLOAD_MAPPING = "upload.mapping"
+UPLOAD_PATH = "upload.path"
+SEGMENT_PREPARED = "segment.prepared"
+SEGMENT_RESULT = "segment.result"
+SEGMENT_RUN_ID = "segment.run_id"

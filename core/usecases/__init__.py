@@ -1,0 +1,1 @@
+"""Use cases: plain functions that take ports (and the SQL store) as arguments."""

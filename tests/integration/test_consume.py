@@ -1,0 +1,167 @@
+"""The consume path against real adapters: committed rows reach the stores exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from background.worker import ConsumeJob
+from core.adapters import sql_schema as s
+from core.bootstrap import Services, build_services
+from core.consume import DELIVERIES_COLLECTION
+from core.ports import Message
+from core.usecases.commit import UploadFacts, commit_upload
+
+
+@pytest.fixture
+def stack(stack_settings) -> Services:
+    services = build_services(stack_settings)
+    yield services
+    services.close()
+
+
+def _facts(dataset: str, valid: pd.DataFrame, sha: str = "a" * 64) -> UploadFacts:
+    return UploadFacts(
+        dataset=dataset,
+        file_name=f"{dataset}.xlsx",
+        sha256=sha,
+        sheet="Sheet1",
+        layout=None,
+        mapping={},
+        total_rows=len(valid),
+        rejected_rows=0,
+        duplicate_rows=0,
+    )
+
+
+def _customers(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [f"CL{i:05d}" for i in range(n)],
+            "name": [f"Customer {i}" for i in range(n)],
+            "country": ["Allemagne" if i % 2 else "Germany" for i in range(n)],
+            "city": None,
+            "status": "active",
+            "income": [1000.0 * i for i in range(n)],
+            "sheet": "Sheet1",
+            "row": list(range(2, n + 2)),
+        }
+    )
+
+
+def _movements(n: int) -> pd.DataFrame:
+    rows = []
+    for i in range(n):
+        delivery = i % 3 == 0
+        rows.append(
+            {
+                "site": "001",
+                "article": f"C05001{i % 7:02d}",
+                "designation_1": "C/500/10/5/O/B",
+                "lot": f"M1250{i % 9}0{i:03d}",
+                "quantite": -2.0 if delivery else 5.0,
+                "uc": "ML",
+                "emplacement": "A01",
+                "type_mouvement": "Livraison client" if delivery else "Production",
+                "tiers": f"CL{(i // 5) % 4:05d}" if delivery else None,
+                "piece": f"BL{i // 5:05d}",
+                "no_ligne": i % 5 + 1,
+                "devise": "EUR",
+                "montant_mouvement": -100.0 if delivery else 250.0,
+                "date_creation": dt.date(2026, 1 + i % 3, 1 + i % 28),
+                "heure": "08:30:00",
+                "sheet": "Mouvements",
+                "row": i + 2,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _drain(services: Services) -> None:
+    job = ConsumeJob(services, threading.Event(), budget_s=30)
+    for _ in range(20):
+        if job() == 0:
+            break
+    job.close()
+
+
+def test_committed_customers_are_stored_once_with_their_upload_counted(stack: Services) -> None:
+    topic = stack.settings.topic("customers")
+    result = commit_upload(_facts("customers", _customers(50)), _customers(50), sql=stack.sql,
+                           bus=stack.bus, topic=topic)
+    assert result.published == 50
+    _drain(stack)
+    assert stack.sql.count_rows("customers") == 50
+    upload = stack.sql.get_upload(result.upload_id)
+    assert (upload["status"], upload["stored"], upload["published"]) == ("stored", 50, 50)
+    with stack.sql.begin() as conn:
+        row = conn.execute(select(s.customers).where(s.customers.c.customer_id == "CL00003")).one()
+    assert row.country_name == "Germany"
+    assert row.attributes["income"] == 3000.0
+
+
+def test_the_same_file_committed_twice_adds_nothing(stack: Services) -> None:
+    topic = stack.settings.topic("customers")
+    first = commit_upload(_facts("customers", _customers(10)), _customers(10), sql=stack.sql,
+                          bus=stack.bus, topic=topic)
+    again = commit_upload(_facts("customers", _customers(10)), _customers(10), sql=stack.sql,
+                          bus=stack.bus, topic=topic)
+    assert again.already_loaded is not None and again.already_loaded["id"] == first.upload_id
+    assert again.published == 0
+    _drain(stack)
+    assert stack.sql.count_rows("customers") == 10
+
+
+def test_replaying_every_topic_leaves_the_stores_and_counters_unchanged(stack: Services) -> None:
+    topic = stack.settings.topic("stock_movements")
+    movements = _movements(60)
+    result = commit_upload(_facts("stock_movements", movements), movements, sql=stack.sql,
+                           bus=stack.bus, topic=topic)
+    _drain(stack)
+    before_rows = stack.sql.count_rows("stock_movements")
+    before_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
+    stack.bus.reset_group("pipeworks-worker", [topic])
+    _drain(stack)
+    assert before_rows == 60 == stack.sql.count_rows("stock_movements")
+    after_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
+    assert after_docs == before_docs
+    assert stack.sql.get_upload(result.upload_id)["stored"] == 60
+
+
+def test_customer_deliveries_among_movements_become_delivery_documents(stack: Services) -> None:
+    topic = stack.settings.topic("stock_movements")
+    movements = _movements(30)
+    commit_upload(_facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus,
+                  topic=topic)
+    _drain(stack)
+    expected = movements[movements.type_mouvement == "Livraison client"]
+    docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=100)
+    assert sorted(d["_id"] for d in docs) == sorted(expected.piece.unique())
+    assert sum(d["line_count"] for d in docs) == len(expected)
+    first = next(d for d in docs if d["_id"] == "BL00000")
+    lines = expected[expected.piece == "BL00000"]
+    assert first["customer"] == "CL00000"
+    assert first["total_quantity"] == -lines.quantite.sum() == 2.0 * len(lines)
+    assert first["month"] == first["delivery_date"][:7]
+
+
+def test_a_poison_message_is_dead_lettered_and_the_loop_goes_on(stack: Services) -> None:
+    topic = stack.settings.topic("customers")
+    stack.bus.publish(topic, [Message(key="x", value={"v": 99, "nonsense": True})])
+    customers = _customers(5)
+    commit_upload(_facts("customers", customers, sha="b" * 64), customers, sql=stack.sql,
+                  bus=stack.bus, topic=topic)
+    _drain(stack)
+    assert stack.sql.count_rows("customers") == 5
+    dead = stack.sql.dead_letter_list()
+    assert len(dead) == 1 and "version" in dead[0]["error"]
+    assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 0
+    consumer = stack.bus.consumer("dlq-reader", [topic + ".dlq"])
+    records = consumer.poll(max_records=10, timeout_s=5)
+    consumer.close()
+    assert len(records) == 1 and json.loads(records[0].value)["error"] == dead[0]["error"]
