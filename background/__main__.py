@@ -16,7 +16,12 @@ import threading
 from background.worker import acquire_lock, build_scheduler
 from core.bootstrap import build_services
 from core.errors import PipeworksError
+from core.reports import daily_reports
 from core.settings import load_settings
+from core.usecases.inbox import process_inbox
+
+INBOX_SCAN_S = 10
+DAILY_REPORTS_HOUR = 6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,15 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent", type=int, help="stop when this process is gone")
     parser.add_argument("--log-level", default=os.environ.get("PIPEWORKS_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
     try:
         settings = load_settings()
         lock = acquire_lock(settings.data_dir)
         if lock is None:
-            print("pipeworks worker: another worker already runs on this data folder", file=sys.stderr)
+            print(
+                "pipeworks worker: another worker already runs on this data folder", file=sys.stderr
+            )
             return 0
         services = build_services(settings)
         problems = services.check()
@@ -45,7 +54,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     stop = threading.Event()
-    extra = []
+    extra: list = [  # type: ignore[type-arg]
+        (
+            lambda: process_inbox(services),
+            {"trigger": "interval", "seconds": INBOX_SCAN_S, "id": "inbox"},
+        ),
+        (
+            lambda: daily_reports(services),
+            {"trigger": "cron", "hour": DAILY_REPORTS_HOUR, "id": "reports"},
+        ),
+    ]
     if args.parent:
         extra.append((_watch_parent(args.parent, stop), {"trigger": "interval", "seconds": 2}))
     scheduler, job = build_scheduler(services, stop, extra_jobs=extra)

@@ -108,7 +108,7 @@ class ConsumeJob:
         if self._consumer is not None:
             try:
                 self._consumer.close()
-            except Exception:  # noqa: BLE001 - closing a broken consumer must not crash the job
+            except Exception:
                 log.debug("closing the consumer failed", exc_info=True)
             self._consumer = None
 

@@ -50,7 +50,9 @@ def store_batch(
         middle = len(records) // 2
         first = store_batch(records[:middle], group=group, sql=sql, documents=documents, bus=bus)
         second = store_batch(records[middle:], group=group, sql=sql, documents=documents, bus=bus)
-        return BatchOutcome(first.stored + second.stored, first.dead_lettered + second.dead_lettered)
+        return BatchOutcome(
+            first.stored + second.stored, first.dead_lettered + second.dead_lettered
+        )
 
 
 def _store(
@@ -86,7 +88,11 @@ def _store(
     for topic in {r.topic for r, _ in dead}:
         bus.publish(
             topic + DLQ_SUFFIX,
-            [Message(key=r.key or "", value=_dlq_value(r, error)) for r, error in dead if r.topic == topic],
+            [
+                Message(key=r.key or "", value=_dlq_value(r, error))
+                for r, error in dead
+                if r.topic == topic
+            ],
         )
     # 2. documents: merge delivery lines into their delivery notes (idempotent)
     if lines:

@@ -7,6 +7,7 @@
     │   └── BusUnavailable         message bus (Kafka or the embedded queue)
     ├── PublishError               the bus did not confirm every message (nothing is reported published)
     ├── FileRejected               an uploaded file cannot be read at all (one human line)
+    ├── MappingIncomplete          required fields have no column in the file
     └── PoisonMessage              a message that can never be stored (goes to the dead-letter topic)
 
 Adapters translate third-party exceptions into these (`raise StoreUnavailable(...) from exc`),
@@ -53,6 +54,18 @@ class PublishError(PipeworksError):
 
 class FileRejected(PipeworksError):
     """A file cannot be read at all; the message is one line meant for a business user."""
+
+
+class MappingIncomplete(PipeworksError):
+    """The file was read, but required fields have no column; nothing can be validated."""
+
+    def __init__(self, missing: tuple[str, ...], headers: tuple[str, ...]) -> None:
+        self.missing = missing
+        self.headers = headers
+        super().__init__(
+            "required columns not found: " + ", ".join(missing)
+            + " (the file has: " + ", ".join(headers) + ")"
+        )
 
 
 class PoisonMessage(PipeworksError):

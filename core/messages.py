@@ -36,6 +36,12 @@ EXTRA_FIELDS: dict[str, tuple[Field, ...]] = {
 }
 
 
+_FIELD_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
+    name: tuple((f.name, f.kind) for f in (*spec.fields, *EXTRA_FIELDS[name]))
+    for name, spec in DATASETS.items()
+}
+
+
 @dataclass(frozen=True)
 class Decoded:
     dataset: str
@@ -47,7 +53,9 @@ class Decoded:
 
 
 def natural_key(dataset: str, row: Mapping[str, Any]) -> str:
-    return KEY_SEPARATOR.join("" if row.get(k) is None else str(row[k]) for k in DATASETS[dataset].key)
+    return KEY_SEPARATOR.join(
+        "" if row.get(k) is None else str(row[k]) for k in DATASETS[dataset].key
+    )
 
 
 def encode(
@@ -91,14 +99,25 @@ def decode(record: Record) -> Decoded:
         raise PoisonMessage("message without upload_id or data")
     spec = DATASETS[dataset]
     typed: dict[str, Any] = {}
-    for f in (*spec.fields, *EXTRA_FIELDS[dataset]):
+    for name, kind in _FIELD_KINDS[dataset]:
+        value = data.get(name)
+        if value is None or value == "":
+            typed[name] = None
+            continue
+        if kind == "text" and isinstance(value, str):
+            typed[name] = value
+            continue
+        if kind == "code" and isinstance(value, str):
+            if len(value) > MAX_CODE_LENGTH:
+                raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
+            typed[name] = value
+            continue
         try:
-            value = from_json_value(data.get(f.name), f.kind)
+            typed[name] = from_json_value(value, kind)
         except (TypeError, ValueError) as exc:
-            raise PoisonMessage(f"field {f.name}: {exc}") from exc
-        if f.kind == "code" and value is not None and len(value) > MAX_CODE_LENGTH:
-            raise PoisonMessage(f"field {f.name}: longer than {MAX_CODE_LENGTH} characters")
-        typed[f.name] = value
+            raise PoisonMessage(f"field {name}: {exc}") from exc
+        if kind == "code" and len(typed[name]) > MAX_CODE_LENGTH:
+            raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
     for name in spec.key:
         if typed[name] is None and spec.field(name).required:
             raise PoisonMessage(f"key field {name} is empty")

@@ -73,11 +73,9 @@ def fresh_postgres_url(postgres_url: str, unique: str):
 
 
 @pytest.fixture(params=["embedded", pytest.param("servers", marks=pytest.mark.servers)])
-def stack_settings(request: pytest.FixtureRequest, tmp_path: Path, unique: str):
-    """Settings for one isolated stack: embedded files in tmp_path, or the real servers with
-    a fresh database, a unique MongoDB database and a unique topic prefix."""
-    from core.settings import load_settings
-
+def stack_env(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> dict[str, str]:
+    """The PIPEWORKS_* variables of one isolated stack: embedded files in tmp_path, or the
+    real servers with a fresh database, a unique MongoDB database and a unique topic prefix."""
     env = {"PIPEWORKS_DATA_DIR": str(tmp_path / "data"), "PIPEWORKS_EMBEDDED_WORKER": "false"}
     if request.param == "servers":
         env |= {
@@ -87,7 +85,15 @@ def stack_settings(request: pytest.FixtureRequest, tmp_path: Path, unique: str):
             "PIPEWORKS_KAFKA_BOOTSTRAP": request.getfixturevalue("kafka_bootstrap"),
             "PIPEWORKS_TOPIC_PREFIX": f"{unique}.",
         }
-    return load_settings(env, secrets_file=None)
+    return env
+
+
+@pytest.fixture
+def stack_settings(stack_env: dict[str, str]):
+    """Settings of the isolated stack of `stack_env` (embedded and servers)."""
+    from core.settings import load_settings
+
+    return load_settings(stack_env, secrets_file=None)
 
 
 @pytest.fixture

@@ -10,20 +10,26 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.domain.designation import is_raw_material
+
 CUSTOMER_DELIVERY = "Livraison client"
-RAW_MATERIALS_FAMILY = "Matières premières"
-RAW_MATERIAL_PREFIX = "MP"
 _HEADER_FIELDS = ("customer", "delivery_date", "site", "currency", "country", "carrier")
-_LINE_ATTRIBUTES = ("family", "product_type", "dn", "dn2", "pn", "sn", "resin", "reinforcement", "angle")
+_LINE_ATTRIBUTES = (
+    "family",
+    "product_type",
+    "dn",
+    "dn2",
+    "pn",
+    "sn",
+    "resin",
+    "reinforcement",
+    "angle",
+)
 
 
 def _fold(text: str | None) -> str:
     raw = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
     return " ".join(raw.lower().split())
-
-
-def is_raw_material(article: str | None, location: str | None) -> bool:
-    return any((v or "").upper().startswith(RAW_MATERIAL_PREFIX) for v in (article, location))
 
 
 def is_customer_delivery(movement: Mapping[str, Any]) -> bool:
@@ -107,7 +113,9 @@ def merge(
 
 
 def _totals(doc: dict[str, Any]) -> None:
-    lines = sorted(doc["lines"], key=lambda x: (x.get("line_no") is None, x.get("line_no") or 0, x["line_key"]))
+    lines = sorted(
+        doc["lines"], key=lambda x: (x.get("line_no") is None, x.get("line_no") or 0, x["line_key"])
+    )
     doc["lines"] = lines
     doc["line_count"] = len(lines)
     doc["total_quantity"] = sum(x.get("quantity") or 0 for x in lines)

@@ -92,8 +92,13 @@ def _drain(services: Services) -> None:
 
 def test_committed_customers_are_stored_once_with_their_upload_counted(stack: Services) -> None:
     topic = stack.settings.topic("customers")
-    result = commit_upload(_facts("customers", _customers(50)), _customers(50), sql=stack.sql,
-                           bus=stack.bus, topic=topic)
+    result = commit_upload(
+        _facts("customers", _customers(50)),
+        _customers(50),
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
     assert result.published == 50
     _drain(stack)
     assert stack.sql.count_rows("customers") == 50
@@ -107,10 +112,20 @@ def test_committed_customers_are_stored_once_with_their_upload_counted(stack: Se
 
 def test_the_same_file_committed_twice_adds_nothing(stack: Services) -> None:
     topic = stack.settings.topic("customers")
-    first = commit_upload(_facts("customers", _customers(10)), _customers(10), sql=stack.sql,
-                          bus=stack.bus, topic=topic)
-    again = commit_upload(_facts("customers", _customers(10)), _customers(10), sql=stack.sql,
-                          bus=stack.bus, topic=topic)
+    first = commit_upload(
+        _facts("customers", _customers(10)),
+        _customers(10),
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
+    again = commit_upload(
+        _facts("customers", _customers(10)),
+        _customers(10),
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
     assert again.already_loaded is not None and again.already_loaded["id"] == first.upload_id
     assert again.published == 0
     _drain(stack)
@@ -120,8 +135,9 @@ def test_the_same_file_committed_twice_adds_nothing(stack: Services) -> None:
 def test_replaying_every_topic_leaves_the_stores_and_counters_unchanged(stack: Services) -> None:
     topic = stack.settings.topic("stock_movements")
     movements = _movements(60)
-    result = commit_upload(_facts("stock_movements", movements), movements, sql=stack.sql,
-                           bus=stack.bus, topic=topic)
+    result = commit_upload(
+        _facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
+    )
     _drain(stack)
     before_rows = stack.sql.count_rows("stock_movements")
     before_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
@@ -136,8 +152,9 @@ def test_replaying_every_topic_leaves_the_stores_and_counters_unchanged(stack: S
 def test_customer_deliveries_among_movements_become_delivery_documents(stack: Services) -> None:
     topic = stack.settings.topic("stock_movements")
     movements = _movements(30)
-    commit_upload(_facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus,
-                  topic=topic)
+    commit_upload(
+        _facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
+    )
     _drain(stack)
     expected = movements[movements.type_mouvement == "Livraison client"]
     docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=100)
@@ -154,8 +171,13 @@ def test_a_poison_message_is_dead_lettered_and_the_loop_goes_on(stack: Services)
     topic = stack.settings.topic("customers")
     stack.bus.publish(topic, [Message(key="x", value={"v": 99, "nonsense": True})])
     customers = _customers(5)
-    commit_upload(_facts("customers", customers, sha="b" * 64), customers, sql=stack.sql,
-                  bus=stack.bus, topic=topic)
+    commit_upload(
+        _facts("customers", customers, sha="b" * 64),
+        customers,
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
     _drain(stack)
     assert stack.sql.count_rows("customers") == 5
     dead = stack.sql.dead_letter_list()

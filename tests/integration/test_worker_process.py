@@ -51,11 +51,19 @@ def test_the_worker_stores_committed_rows_and_stops_on_sigterm(tmp_path: Path) -
         services = build_services(settings)
         rows = pd.DataFrame({"customer_id": [f"C{i}" for i in range(20)], "sheet": "s", "row": 2})
         facts = UploadFacts(
-            dataset="customers", file_name="c.csv", sha256="c" * 64, sheet=None, layout=None,
-            mapping={}, total_rows=20, rejected_rows=0, duplicate_rows=0,
+            dataset="customers",
+            file_name="c.csv",
+            sha256="c" * 64,
+            sheet=None,
+            layout=None,
+            mapping={},
+            total_rows=20,
+            rejected_rows=0,
+            duplicate_rows=0,
         )
-        result = commit_upload(facts, rows, sql=services.sql, bus=services.bus,
-                               topic=settings.topic("customers"))
+        result = commit_upload(
+            facts, rows, sql=services.sql, bus=services.bus, topic=settings.topic("customers")
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if services.sql.get_upload(result.upload_id)["status"] == "stored":

@@ -40,10 +40,19 @@ def test_ingestion_page_lists_uploads_with_their_counts(app_env: Path) -> None:
     services = build_services(settings)
     rows = pd.DataFrame({"customer_id": ["A", "B"], "sheet": "s", "row": [2, 3]})
     facts = UploadFacts(
-        dataset="customers", file_name="clients.xlsx", sha256="d" * 64, sheet="s", layout=None,
-        mapping={}, total_rows=3, rejected_rows=1, duplicate_rows=0,
+        dataset="customers",
+        file_name="clients.xlsx",
+        sha256="d" * 64,
+        sheet="s",
+        layout=None,
+        mapping={},
+        total_rows=3,
+        rejected_rows=1,
+        duplicate_rows=0,
     )
-    commit_upload(facts, rows, sql=services.sql, bus=services.bus, topic=settings.topic("customers"))
+    commit_upload(
+        facts, rows, sql=services.sql, bus=services.bus, topic=settings.topic("customers")
+    )
     at = _app("pages/2_Ingestion.py").run()
     assert not at.exception
     table = at.dataframe[0].value

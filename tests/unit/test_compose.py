@@ -36,7 +36,11 @@ def test_compose_sets_only_variables_the_settings_read() -> None:
         pipeworks = {k for k in env if k.startswith("PIPEWORKS_")}
         assert pipeworks, name
         assert pipeworks <= set(VARIABLES), pipeworks - set(VARIABLES)
-        for required in ("PIPEWORKS_DATABASE_URL", "PIPEWORKS_MONGO_URL", "PIPEWORKS_KAFKA_BOOTSTRAP"):
+        for required in (
+            "PIPEWORKS_DATABASE_URL",
+            "PIPEWORKS_MONGO_URL",
+            "PIPEWORKS_KAFKA_BOOTSTRAP",
+        ):
             assert required in env
 
 

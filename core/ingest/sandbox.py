@@ -1,0 +1,150 @@
+"""Run one parsing task in a child process under memory and time limits.
+
+A crafted workbook can make a native parser allocate hundreds of GiB and abort the process
+(python-calamine on a 5 KB xlsx whose one cell sits at XFD1048576): no `try/except` catches
+that. So parsing happens in a fresh interpreter (`python -m core.ingest.sandbox`) whose
+address space is capped with RLIMIT_AS, whose CPU time is capped with RLIMIT_CPU and which
+the parent kills at the deadline. The child pickles its result to a private temporary file;
+whatever happens to it, the parent only ever raises `FileRejected` with one human line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from core.errors import FileRejected
+
+TASKS = ("inspect", "read")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CPU_GRACE_S = 5
+STDERR_TAIL = 2_000
+_MB = 1 << 20
+# Native libraries start no thread pools in the child: threads reserve address space.
+_SINGLE_THREAD_ENV = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+}
+
+
+def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeout_s: float) -> Any:
+    """The result of `extract.<task>_task(request)` computed in a limited child process.
+
+    Raises `FileRejected` when the task rejects the file, when the child exceeds its memory
+    or time, or when it dies for any other reason.
+    """
+    if task not in TASKS:
+        raise ValueError(f"unknown parsing task {task!r}")
+    with tempfile.TemporaryDirectory(prefix="pipeworks-parse-") as folder:
+        request_path = Path(folder) / "request.pickle"
+        result_path = Path(folder) / "result.pickle"
+        request_path.write_bytes(pickle.dumps((task, request), protocol=pickle.HIGHEST_PROTOCOL))
+        command = [
+            sys.executable,
+            "-m",
+            "core.ingest.sandbox",
+            str(request_path),
+            str(result_path),
+            str(memory_mb),
+            str(int(timeout_s) + CPU_GRACE_S),
+        ]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=_child_env(),
+            start_new_session=True,
+        )
+        try:
+            _, stderr = process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise FileRejected(_too_slow(name, timeout_s)) from None
+        if process.returncode == 0 and result_path.exists():
+            outcome, value = pickle.loads(result_path.read_bytes())
+            if outcome == "ok":
+                return value
+            if outcome == "rejected":
+                raise FileRejected(value)
+            raise FileRejected(_too_big(name, memory_mb))
+        raise FileRejected(_died(name, process.returncode, stderr, memory_mb, timeout_s))
+
+
+def _child_env() -> dict[str, str]:
+    env = {**os.environ, **_SINGLE_THREAD_ENV}
+    paths = [str(PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _too_big(name: str, memory_mb: int) -> str:
+    return (
+        f"{name} needs more memory than allowed to read (limit {memory_mb:,} MB, setting "
+        "PIPEWORKS_PARSE_MEMORY_MB): the file may be damaged or crafted, or simply too large; "
+        "split it into smaller files."
+    )
+
+
+def _too_slow(name: str, timeout_s: float) -> str:
+    return (
+        f"Reading {name} took longer than the {timeout_s:g} s allowed (setting "
+        "PIPEWORKS_PARSE_TIMEOUT_S): split it into smaller files."
+    )
+
+
+def _died(name: str, code: int, stderr: bytes, memory_mb: int, timeout_s: float) -> str:
+    tail = stderr[-STDERR_TAIL:].decode("utf-8", "replace")
+    if code == -signal.SIGXCPU:
+        return _too_slow(name, timeout_s)
+    if code < 0 or "MemoryError" in tail or "memory allocation" in tail:
+        return _too_big(name, memory_mb)
+    last = (tail.strip().splitlines() or ["no detail"])[-1][:200]
+    return f"{name} could not be read: the reader stopped unexpectedly ({last})."
+
+
+# ----------------------------------------------------------------------------- child side
+def _limit_resources(memory_mb: int, cpu_s: int) -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb * _MB, memory_mb * _MB))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + CPU_GRACE_S))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main(argv: list[str]) -> int:
+    request_path, result_path, memory_mb, cpu_s = argv
+    _limit_resources(int(memory_mb), int(cpu_s))
+    try:
+        from core.ingest import extract
+
+        task, request = pickle.loads(Path(request_path).read_bytes())
+        outcome: tuple[str, Any] = ("ok", getattr(extract, f"{task}_task")(request))
+    except FileRejected as exc:
+        outcome = ("rejected", str(exc))
+    except MemoryError:
+        outcome = ("memory", None)
+    partial = Path(result_path + ".partial")
+    with partial.open("wb") as fh:
+        pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(result_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
