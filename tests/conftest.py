@@ -62,8 +62,10 @@ def fresh_postgres_url(postgres_url: str, unique: str):
     """A new, empty PostgreSQL database for one test (dropped afterwards)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
 
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    # no pooled connection to go stale: fault tests restart the server in between
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{unique}"'))
     yield make_url(postgres_url).set(database=unique).render_as_string(hide_password=False)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from core.adapters.sqlite_connections import ThreadConnections
 from core.errors import BusUnavailable, PublishError
 from core.ports import Consumer, Message, MessageBus, Record
 
@@ -73,9 +73,7 @@ class SqliteQueueBus(MessageBus):
     def __init__(self, path: Path, *, setting: str = DEFAULT_SETTING) -> None:
         self._path = Path(path)
         self._setting = setting
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections = ThreadConnections(self._open)
 
     # ------------------------------------------------------------------ MessageBus
     def publish(self, topic: str, messages: Iterable[Message]) -> int:
@@ -128,21 +126,11 @@ class SqliteQueueBus(MessageBus):
             conn.execute("SELECT count(*) FROM topics").fetchone()
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+        self._connections.close_all()
 
     # ------------------------------------------------------------------ connections
     def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._connections.get()
 
     def _open(self) -> sqlite3.Connection:
         with self._translate():

@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from core.adapters.sqlite_connections import ThreadConnections
 from core.errors import StoreUnavailable
 from core.ports import DocumentStore, Filter, GroupSpec, Sort
 
@@ -319,10 +318,7 @@ class SqliteDocumentStore(DocumentStore):
         self._path = Path(path)
         self._setting = setting
         self._busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._pid = os.getpid()
+        self._connections = ThreadConnections(self._open)
 
     # ------------------------------------------------------------------ port methods
     def upsert(self, collection: str, documents: Sequence[Mapping[str, Any]]) -> None:
@@ -435,23 +431,11 @@ class SqliteDocumentStore(DocumentStore):
             )
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+        self._connections.close_all()
 
     # --------------------------------------------------------------------- plumbing
     def _connection(self) -> sqlite3.Connection:
-        if os.getpid() != self._pid:  # a forked child must not reuse its parent's connections
-            self._pid, self._local, self._connections = os.getpid(), threading.local(), []
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._connections.get()
 
     def _open(self) -> sqlite3.Connection:
         self._path.parent.mkdir(parents=True, exist_ok=True)

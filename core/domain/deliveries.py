@@ -10,7 +10,9 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.domain.designation import is_raw_material
+from core.domain.designation import RAW_MATERIAL_PREFIX, is_raw_material
+
+__all__ = ["CUSTOMER_DELIVERY", "RAW_MATERIAL_PREFIX", "is_customer_delivery", "is_raw_material"]
 
 CUSTOMER_DELIVERY = "Livraison client"
 _HEADER_FIELDS = ("customer", "delivery_date", "site", "currency", "country", "carrier")

@@ -86,19 +86,26 @@ def _commit(services: Services, settings: Settings, rows: pd.DataFrame) -> str:
 
 
 def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "background"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = Path(env["PIPEWORKS_DATA_DIR"]).parent / "worker.log"
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "background"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
 
 
-def _wait_stored(services: Services, upload_id: str, *, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
+def _alive(worker: subprocess.Popen[bytes], env: dict[str, str]) -> None:
+    if worker.poll() is not None:
+        log = Path(env["PIPEWORKS_DATA_DIR"]).parent / "worker.log"
+        pytest.fail(f"the worker exited with {worker.returncode}:\n{log.read_text()[-3000:]}")
+
+
+def _wait_stored(
+    services: Services, upload_id: str, worker: subprocess.Popen[bytes], env: dict[str, str]
+) -> dict:
+    deadline = time.monotonic() + 600
     upload = services.sql.get_upload(upload_id)
     while time.monotonic() < deadline and upload["status"] != "stored":
+        _alive(worker, env)
         time.sleep(1)
         upload = services.sql.get_upload(upload_id)
     return upload
@@ -144,7 +151,8 @@ def test_killing_the_worker_five_times_mid_ingest_loses_and_duplicates_nothing(e
     kills = 0
     while kills < 5:
         worker = _worker(env)
-        time.sleep(rng.uniform(2.0, 5.0))
+        time.sleep(rng.uniform(4.0, 8.0))
+        _alive(worker, env)
         progress = services.sql.get_upload(upload_id)["stored"]
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
@@ -152,7 +160,7 @@ def test_killing_the_worker_five_times_mid_ingest_loses_and_duplicates_nothing(e
         assert progress < ROWS or kills > 1, "the ingest finished before the first kill"
     worker = _worker(env)
     try:
-        upload = _wait_stored(services, upload_id, timeout_s=600)
+        upload = _wait_stored(services, upload_id, worker, env)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
@@ -167,7 +175,8 @@ def test_postgres_down_for_30_seconds_mid_ingest_delays_but_loses_nothing(env) -
     topic = settings.topic("stock_movements")
     worker = _worker(env)
     try:
-        time.sleep(3)
+        time.sleep(6)
+        _alive(worker, env)
         subprocess.run(["bash", str(SERVICES), "pg-stop"], check=True, capture_output=True)
         try:
             lag_during = []
@@ -177,7 +186,7 @@ def test_postgres_down_for_30_seconds_mid_ingest_delays_but_loses_nothing(env) -
         finally:
             subprocess.run(["bash", str(SERVICES), "pg-start"], check=True, capture_output=True)
         assert lag_during[-1] > 0, "the worker cannot have stored rows while PostgreSQL was down"
-        upload = _wait_stored(services, upload_id, timeout_s=600)
+        upload = _wait_stored(services, upload_id, worker, env)
         assert services.bus.lag("pipeworks-worker", [topic])[topic] == 0
     finally:
         worker.send_signal(signal.SIGTERM)
