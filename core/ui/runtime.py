@@ -69,6 +69,10 @@ def start() -> Services | None:
 
 
 def worker_running() -> bool:
+    """True when a worker holds the data folder, or the one this app started is starting."""
+    started = _worker_process()
+    if started is not None and started.poll() is None:
+        return True
     return is_worker_running(services().settings.data_dir)
 
 
