@@ -45,7 +45,7 @@ for header in page.rows.to_dict("records"):
     title = (
         f"**{header['_id']}** · {header['customer'] or 'no customer'} · "
         f"{header['delivery_date'] or 'no date'} · {header['line_count']} lines · "
-        f"quantity {header['total_quantity']:,.2f}"
+        f"quantity {header['total_quantity'] or 0:,.2f}"
     )
     with st.expander(title):
         details = {labels[k]: v for k, v in header.items() if v is not None and k != "_id"}
