@@ -2,13 +2,14 @@
 
     PipeworksError                 base of everything raised on purpose
     ├── ConfigError                a setting is malformed
-    ├── ServiceUnavailable         a configured server cannot be reached (names it and its setting)
+    ├── ServiceUnavailable         a configured server cannot be reached (names it, its setting)
     │   ├── StoreUnavailable       relational or document store
     │   └── BusUnavailable         message bus (Kafka or the embedded queue)
-    ├── PublishError               the bus did not confirm every message (nothing is reported published)
+    ├── PublishError               the bus did not confirm every message (nothing published)
     ├── FileRejected               an uploaded file cannot be read at all (one human line)
     ├── MappingIncomplete          required fields have no column in the file
-    └── PoisonMessage              a message that can never be stored (goes to the dead-letter topic)
+    ├── PoisonMessage              a message that can never be stored (to the dead-letter topic)
+    └── SegmentationError          a segmentation cannot run on this data (core.segmentation)
 
 Adapters translate third-party exceptions into these (`raise StoreUnavailable(...) from exc`),
 so pages and the worker can show one clear line instead of a stack trace.
@@ -63,8 +64,11 @@ class MappingIncomplete(PipeworksError):
         self.missing = missing
         self.headers = headers
         super().__init__(
-            "required columns not found: " + ", ".join(missing)
-            + " (the file has: " + ", ".join(headers) + ")"
+            "required columns not found: "
+            + ", ".join(missing)
+            + " (the file has: "
+            + ", ".join(headers)
+            + ")"
         )
 
 

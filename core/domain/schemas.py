@@ -65,6 +65,7 @@ class Dataset:
 
 
 # The ERP export's 58 columns in order, with their kinds (see the replaced system's loader).
+# fmt: off
 _ERP_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("Site", "code"), ("Depot", "code"), ("Article", "code"), ("Designation_1", "text"),
     ("Imputation", "code"), ("Lot", "code"), ("Slot", "code"), ("Version_majeure", "code"),
@@ -85,6 +86,7 @@ _ERP_COLUMNS: tuple[tuple[str, Kind], ...] = (
     ("Proprietaire", "code"), ("Inter_societes", "code"), ("Operateur_creation", "code"),
     ("Date_creation", "date"), ("Heure", "time"),
 )
+# fmt: on
 ERP_COLUMN_LABELS: tuple[str, ...] = tuple(label for label, _ in _ERP_COLUMNS)
 
 _ERP_REQUIRED = {"Article", "Quantite", "Type_mouvement", "Piece", "No_ligne", "Date_creation"}
@@ -142,24 +144,74 @@ DELIVERIES_DATASET = Dataset(
     name=DELIVERIES,
     title="Deliveries",
     fields=(
-        Field("delivery_no", "code", "Delivery note", True,
-              ("piece", "asn/dn #", "delivery note", "bon de livraison", "bl", "order id",
-               "delivery", "numero livraison", "id")),
+        Field(
+            "delivery_no",
+            "code",
+            "Delivery note",
+            True,
+            (
+                "piece",
+                "asn/dn #",
+                "delivery note",
+                "bon de livraison",
+                "bl",
+                "order id",
+                "delivery",
+                "numero livraison",
+                "id",
+            ),
+        ),
         Field("line_no", "integer", "Line", False, ("no_ligne", "line", "line number", "ligne")),
-        Field("customer", "code", "Customer", False,
-              ("tiers", "client", "customer id", "customer code", "consignee")),
-        Field("delivery_date", "date", "Delivery date", True,
-              ("date", "date_creation", "delivered to client date", "order date",
-               "date de livraison", "delivery recorded date")),
-        Field("article", "code", "Article", False,
-              ("item", "product id", "sku", "code article", "product code")),
-        Field("designation", "text", "Designation", False,
-              ("designation_1", "item description", "description", "product", "libelle")),
-        Field("quantity", "decimal", "Quantity", False,
-              ("quantite", "qty", "line item quantity", "unit quantity", "qte")),
+        Field(
+            "customer",
+            "code",
+            "Customer",
+            False,
+            ("tiers", "client", "customer id", "customer code", "consignee"),
+        ),
+        Field(
+            "delivery_date",
+            "date",
+            "Delivery date",
+            True,
+            (
+                "date",
+                "date_creation",
+                "delivered to client date",
+                "order date",
+                "date de livraison",
+                "delivery recorded date",
+            ),
+        ),
+        Field(
+            "article",
+            "code",
+            "Article",
+            False,
+            ("item", "product id", "sku", "code article", "product code"),
+        ),
+        Field(
+            "designation",
+            "text",
+            "Designation",
+            False,
+            ("designation_1", "item description", "description", "product", "libelle"),
+        ),
+        Field(
+            "quantity",
+            "decimal",
+            "Quantity",
+            False,
+            ("quantite", "qty", "line item quantity", "unit quantity", "qte"),
+        ),
         Field("unit", "code", "Unit", False, ("uc", "uom", "unit of measure")),
-        Field("amount", "decimal", "Amount", False,
-              ("montant_mouvement", "line item value", "value", "montant")),
+        Field(
+            "amount",
+            "decimal",
+            "Amount",
+            False,
+            ("montant_mouvement", "line item value", "value", "montant"),
+        ),
         Field("currency", "code", "Currency", False, ("devise",)),
         Field("weight_kg", "decimal", "Weight (kg)", False, ("weight", "weight (kilograms)")),
         Field("country", "text", "Country", False, ("pays", "destination port")),
@@ -174,9 +226,22 @@ CUSTOMERS_DATASET = Dataset(
     name=CUSTOMERS,
     title="Customers",
     fields=(
-        Field("customer_id", "code", "Customer ID", True,
-              ("customerid", "customer id", "id client", "client id", "code client", "tiers",
-               "customer", "customer code")),
+        Field(
+            "customer_id",
+            "code",
+            "Customer ID",
+            True,
+            (
+                "customerid",
+                "customer id",
+                "id client",
+                "client id",
+                "code client",
+                "tiers",
+                "customer",
+                "customer code",
+            ),
+        ),
         Field("name", "text", "Name", False, ("customer name", "nom", "raison sociale", "company")),
         Field("country", "text", "Country", False, ("pays",)),
         Field("city", "text", "City", False, ("ville",)),

@@ -31,7 +31,9 @@ def app_on_stack(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> 
     st.cache_data.clear()
 
 
-def test_upload_commit_store_and_browse_customers(app_on_stack, stack_settings, shared_data) -> None:
+def test_upload_commit_store_and_browse_customers(
+    app_on_stack, stack_settings, shared_data
+) -> None:
     upload = AppTest.from_file(str(ROOT / "pages" / "1_Upload.py"), default_timeout=120).run()
     data = (shared_data / "seed_customers.csv").read_bytes()
     upload.file_uploader[0].set_value(("seed_customers.csv", data, "text/csv"))
