@@ -1,8 +1,8 @@
 """Demo workbooks of any size: ERP stock movements, delivery lists and customer master data.
 
 Everything is drawn from `random.Random(seed)`, so a seed gives the same bytes every time.
-Rows are generated one at a time and written with xlsxwriter in `constant_memory` mode, so
-memory stays flat whatever the size. Customer codes are `CL00001`, `CL00002`, ... in every
+Rows are generated one at a time and their sheet XML is streamed into the archive, so memory
+stays flat whatever the size. Customer codes are `CL00001`, `CL00002`, ... in every
 file: the `Tiers` of movements and the `Customer` of delivery lists are drawn from the first
 `customers` of them, and a customer's country (hence currency) depends only on the seed and
 its number, so a customer file of the same seed with at least that many rows matches.
@@ -17,13 +17,13 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import re
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import xlsxwriter
+from typing import IO, Any
 
 from core.domain.schemas import ERP_COLUMN_LABELS
 
@@ -46,6 +46,16 @@ CUSTOMER_COLUMNS = (
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _FIXED_CREATED = datetime(2024, 1, 1)  # workbook metadata, so equal seeds give equal bytes
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_ROWS_PER_WRITE = 1_000  # rows of sheet XML joined before each write to the archive
+_STRING_CACHE = 50_000  # escaped texts kept for reuse: repeated codes are escaped once
+_BOLD = ' s="1"'  # cell formats of _STYLES: 1 bold (titles, header), 2 date
+_DATE = "2"
+_SHEET_NAME_MAX = 31
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
+_ESCAPE_LITERAL = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # text that reads like an escape
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _MAD_TO_EUR = 0.092
 _SALES_MARGIN = 1.35
 _DN_STEPS = (
@@ -168,7 +178,7 @@ def write_stock_movements(
     rng = random.Random(seed)
     movements = _movements(rng, seed, rows=rows, start=start, days=days, customers=customers)
     titles = _titles(title_rows, start, days)
-    return _write_xlsx(Path(path), sheet, ERP_COLUMN_LABELS, movements, titles=titles)
+    return _write_xlsx(Path(path), sheet, ERP_COLUMN_LABELS, movements, rows=rows, titles=titles)
 
 
 def write_deliveries(
@@ -183,7 +193,7 @@ def write_deliveries(
     """Write a standalone delivery list: one row per delivery-note line (`DELIVERY_COLUMNS`)."""
     rng = random.Random(seed)
     lines = _delivery_lines(rng, seed, rows=rows, start=start, days=days, customers=customers)
-    return _write_xlsx(Path(path), "Deliveries", DELIVERY_COLUMNS, lines)
+    return _write_xlsx(Path(path), "Deliveries", DELIVERY_COLUMNS, lines, rows=rows)
 
 
 def write_customers(path: str | Path, *, rows: int, seed: int = 0) -> Path:
@@ -191,7 +201,7 @@ def write_customers(path: str | Path, *, rows: int, seed: int = 0) -> Path:
     path = Path(path)
     records = (_customer(seed, number) for number in range(1, rows + 1))
     if path.suffix.lower() != ".csv":
-        return _write_xlsx(path, "Customers", CUSTOMER_COLUMNS, records)
+        return _write_xlsx(path, "Customers", CUSTOMER_COLUMNS, records, rows=rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CUSTOMER_COLUMNS)
         writer.writeheader()
@@ -232,37 +242,137 @@ def _write_xlsx(
     columns: Sequence[str],
     records: Iterable[dict[str, Any]],
     *,
+    rows: int,
     titles: Sequence[str] = (),
 ) -> Path:
-    """Stream `records` (column -> value; None means an empty cell) below a header row."""
-    workbook = xlsxwriter.Workbook(
-        str(path),
-        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-         "strings_to_urls": False},
-    )  # fmt: skip
-    workbook.set_properties({"created": _FIXED_CREATED})
-    worksheet = workbook.add_worksheet(sheet[:31])
-    bold = workbook.add_format({"bold": True})
-    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
-    for row, title in enumerate(titles):
-        if title:
-            worksheet.write_string(row, 0, title, bold)
-    for col, name in enumerate(columns):
-        worksheet.write_string(len(titles), col, name, bold)
+    """Stream `rows` records (column -> value; None means an empty cell) below a header row.
+
+    The sheet's XML is written straight into the archive, cell by cell as xlsxwriter's
+    constant-memory mode writes it (inline strings, numbers as `%.16G`, dates as day serials
+    shown as dates), about four times faster. The used range goes at the top of the sheet,
+    so the number of records is given beforehand; a different count is an error.
+    """
+    if _SHEET_NAME_FORBIDDEN.search(sheet) or not sheet.strip():
+        raise ValueError(f"invalid sheet name {sheet!r}")
+    name = _escape_attribute(sheet[:_SHEET_NAME_MAX])
+    last_row = len(titles) + 1 + rows
+    last_column = _column_letters(max(len(columns), 1))[-1]
+    span = "A1" if (last_row, last_column) == (1, "A") else f"A1:{last_column}{last_row}"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for part, text in _static_parts(name).items():
+            archive.writestr(_zip_entry(part), text)
+        with archive.open(_zip_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True) as out:
+            out.write(_SHEET_START.format(span=span).encode())
+            written = _write_rows(out, columns, records, titles=titles)
+            out.write(_SHEET_END.encode())
+    if written != rows:
+        path.unlink()
+        raise ValueError(f"expected {rows} records, got {written}")
+    return path
+
+
+def _write_rows(
+    out: IO[bytes],
+    columns: Sequence[str],
+    records: Iterable[dict[str, Any]],
+    *,
+    titles: Sequence[str],
+) -> int:
+    """Write the title rows, the header and the records' rows; the number of records."""
+    letters = _column_letters(len(columns))
     index = {name: col for col, name in enumerate(columns)}
-    write_string, write_number = worksheet.write_string, worksheet.write_number
-    for row, record in enumerate(records, start=len(titles) + 1):
-        for name, value in record.items():
+    parts: list[str] = []
+    append = parts.append
+    for row, title in enumerate(titles, start=1):
+        if title:
+            append(f'<row r="{row}"><c r="A{row}"{_BOLD}{_string_tail(title)}</row>')
+    row = len(titles) + 1
+    header = (
+        f'<c r="{letter}{row}"{_BOLD}{_string_tail(name)}'
+        for letter, name in zip(letters, columns, strict=True)
+    )
+    append(f'<row r="{row}">{"".join(header)}</row>')
+    header_row = row
+    tails: dict[str, str] = {}  # the XML after a string cell's reference, by text
+    for record in records:
+        row += 1
+        values: list[Any] = [None] * len(columns)
+        for key, value in record.items():
+            values[index[key]] = value
+        cells = []
+        for letter, value in zip(letters, values, strict=True):
             if value is None:
                 continue
-            if type(value) is str:
-                write_string(row, index[name], value)
-            elif type(value) is date:  # a real Excel date: the day serial, shown as a date
-                write_number(row, index[name], (value - _EXCEL_EPOCH).days, date_format)
+            kind = type(value)
+            if kind is str:
+                if value:
+                    tail = tails.get(value)
+                    if tail is None:
+                        if len(tails) >= _STRING_CACHE:
+                            tails.clear()
+                        tail = tails[value] = _string_tail(value)
+                    cells.append(f'<c r="{letter}{row}"{tail}')
+            elif kind is date:  # a real Excel date: the day serial, shown as a date
+                serial = (value - _EXCEL_EPOCH).days
+                cells.append(f'<c r="{letter}{row}" s="{_DATE}"><v>{serial}</v></c>')
             else:
-                write_number(row, index[name], value)
-    workbook.close()
-    return path
+                number = f"{value:.16G}"
+                if number[-1] in "FN":  # INF, NAN
+                    raise TypeError(f"{value!r} cannot be written to a workbook")
+                cells.append(f'<c r="{letter}{row}"><v>{number}</v></c>')
+        if cells:
+            append(f'<row r="{row}">{"".join(cells)}</row>')
+        if len(parts) >= _ROWS_PER_WRITE:
+            out.write("".join(parts).encode())
+            parts.clear()
+    out.write("".join(parts).encode())
+    return row - header_row
+
+
+def _string_tail(text: str) -> str:
+    """What follows the reference of an inline-string cell, escaped as xlsxwriter does."""
+    if _SPECIAL.search(text):
+        text = _ESCAPE_LITERAL.sub(r"_x005F\1", text)
+        text = _CONTROL.sub(lambda found: f"_x{ord(found.group()):04X}_", text)
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def _escape_attribute(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _column_letters(count: int) -> list[str]:
+    letters = []
+    for number in range(1, count + 1):
+        name = ""
+        while number:
+            number, rest = divmod(number - 1, 26)
+            name = chr(65 + rest) + name
+        letters.append(name)
+    return letters
+
+
+def _zip_entry(part: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(part, date_time=_ZIP_TIME)  # fixed, so equal seeds give equal bytes
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    return entry
+
+
+def _static_parts(sheet: str) -> dict[str, str]:
+    """Every part of the workbook but its sheet: the package, the workbook and its styles."""
+    return {
+        "[Content_Types].xml": _CONTENT_TYPES,
+        "_rels/.rels": _PACKAGE_RELS,
+        "docProps/app.xml": _APP.format(sheet=sheet),
+        "docProps/core.xml": _CORE.format(created=f"{_FIXED_CREATED:%Y-%m-%dT%H:%M:%SZ}"),
+        "xl/workbook.xml": _WORKBOOK.format(sheet=sheet),
+        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/styles.xml": _STYLES,
+    }
 
 
 def _titles(count: int, start: date, days: int) -> list[str]:
@@ -564,6 +674,90 @@ def _customer(seed: int, number: int) -> dict[str, Any]:
 
 def _currency(country: str) -> str:
     return "MAD" if country in ("Maroc", "Morocco") else "EUR"
+
+
+# ----------------------------------------------------------------------------- workbook parts
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_TYPES = "application/vnd.openxmlformats-"
+_SHEET_START = (
+    f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><dimension ref="{{span}}"/>'
+    '<sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+    '<sheetFormatPr defaultRowHeight="15"/><sheetData>'
+)
+_SHEET_END = (
+    '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+    'footer="0.3"/></worksheet>'
+)
+_CONTENT_TYPES = (
+    f'{_XML}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    f'<Default Extension="rels" ContentType="{_TYPES}package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    f'<Override PartName="/docProps/app.xml" ContentType="{_TYPES}officedocument.'
+    'extended-properties+xml"/>'
+    f'<Override PartName="/docProps/core.xml" ContentType="{_TYPES}package.core-properties+xml"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{_TYPES}officedocument.spreadsheetml.'
+    'styles+xml"/>'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{_TYPES}officedocument.spreadsheetml.'
+    'sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_TYPES}officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>'
+)
+_PACKAGE_RELS = (
+    f'{_XML}<Relationships xmlns="{_PKG_RELS}">'
+    f'<Relationship Id="rId1" Type="{_DOC_RELS}/officeDocument" Target="xl/workbook.xml"/>'
+    f'<Relationship Id="rId2" Type="{_PKG_RELS}/metadata/core-properties" '
+    'Target="docProps/core.xml"/>'
+    f'<Relationship Id="rId3" Type="{_DOC_RELS}/extended-properties" Target="docProps/app.xml"/>'
+    "</Relationships>"
+)
+_APP = (
+    f'{_XML}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'docPropsVTypes"><Application>Microsoft Excel</Application><DocSecurity>0</DocSecurity>'
+    '<ScaleCrop>false</ScaleCrop><HeadingPairs><vt:vector size="2" baseType="variant">'
+    "<vt:variant><vt:lpstr>Worksheets</vt:lpstr></vt:variant><vt:variant><vt:i4>1</vt:i4>"
+    '</vt:variant></vt:vector></HeadingPairs><TitlesOfParts><vt:vector size="1" '
+    'baseType="lpstr"><vt:lpstr>{sheet}</vt:lpstr></vt:vector></TitlesOfParts>'
+    "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+    "<HyperlinksChanged>false</HyperlinksChanged><AppVersion>12.0000</AppVersion></Properties>"
+)
+_CORE = (
+    f'{_XML}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+    'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
+    '<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
+    "</cp:coreProperties>"
+)
+_WORKBOOK = (
+    f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_DOC_RELS}"><bookViews><workbookView '
+    'xWindow="240" yWindow="15" windowWidth="16095" windowHeight="9660"/></bookViews><sheets>'
+    '<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets>'
+    '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+)
+_WORKBOOK_RELS = (
+    f'{_XML}<Relationships xmlns="{_PKG_RELS}">'
+    f'<Relationship Id="rId1" Type="{_DOC_RELS}/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'<Relationship Id="rId2" Type="{_DOC_RELS}/styles" Target="styles.xml"/></Relationships>'
+)
+_STYLES = (
+    f'{_XML}<styleSheet xmlns="{_MAIN}"><numFmts count="1"><numFmt numFmtId="164" '
+    'formatCode="dd/mm/yyyy"/></numFmts><fonts count="2"><font><sz val="11"/>'
+    '<name val="Calibri"/><family val="2"/></font><font><b/><sz val="11"/><name val="Calibri"/>'
+    '<family val="2"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/>'
+    '</fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1">'
+    "<border><left/><right/><top/><bottom/><diagonal/></border></borders>"
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+    'xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
+    "</cellStyles></styleSheet>"
+)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ can never be stored, so the consume loop can dead-letter it and go on.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.codec import encode_row, from_json_value
+import numpy as np
+import pandas as pd
+
+from core.codec import encode_row, from_json_value, to_json_value
 from core.domain.schemas import (
     CUSTOMERS,
     DATASETS,
@@ -29,6 +35,8 @@ from core.ports import Message, Record
 VERSION = 1
 MAX_CODE_LENGTH = 64
 KEY_SEPARATOR = "|"
+_SOURCE_COLUMNS = ("row", "sheet")  # where a row came from, beside its fields
+_MISSING = object()
 EXTRA_FIELDS: dict[str, tuple[Field, ...]] = {
     STOCK_MOVEMENTS: PRODUCT_ATTRIBUTE_FIELDS,
     CUSTOMERS: (Field("country_name", "text"),),
@@ -40,6 +48,8 @@ _FIELD_KINDS: dict[str, tuple[tuple[str, str], ...]] = {
     name: tuple((f.name, f.kind) for f in (*spec.fields, *EXTRA_FIELDS[name]))
     for name, spec in DATASETS.items()
 }
+_FIELD_NAMES = {name: tuple(n for n, _ in kinds) for name, kinds in _FIELD_KINDS.items()}
+_KINDS = {name: dict(kinds) for name, kinds in _FIELD_KINDS.items()}
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,66 @@ def encode(
         )
 
 
+def encode_frame(
+    dataset: str, frame: pd.DataFrame, *, upload_id: str, sheet: str | None
+) -> Iterator[Message]:
+    """The messages `encode` gives for the frame's rows, converted a column at a time: each
+    distinct value of a column goes through `to_json_value` once."""
+    names = [c for c in frame.columns if c not in _SOURCE_COLUMNS]
+    columns = [_json_values(frame[name]) for name in names]
+    count = len(frame)
+    rows = list(frame["row"]) if "row" in frame.columns else [None] * count
+    sheets = list(frame["sheet"]) if "sheet" in frame.columns else [sheet] * count
+    cells = zip(*columns, strict=True) if columns else itertools.repeat((), count)
+    key = DATASETS[dataset].key
+    headers = {"upload_id": upload_id, "dataset": dataset}
+    for seq, (values, row, row_sheet) in enumerate(zip(cells, rows, sheets, strict=True)):
+        data = dict(zip(names, values, strict=True))
+        yield Message(
+            key=KEY_SEPARATOR.join("" if data.get(k) is None else str(data[k]) for k in key),
+            value={
+                "v": VERSION,
+                "dataset": dataset,
+                "upload_id": upload_id,
+                "seq": seq,
+                "sheet": row_sheet,
+                "row": row,
+                "data": data,
+            },
+            headers=headers,
+        )
+
+
+def _json_values(column: pd.Series) -> list[Any]:
+    """`to_json_value` of every cell of a column, computed once per distinct value."""
+    if column.dtype.kind == "f":  # factorize would merge -0.0 with 0.0
+        numbers = column.to_numpy(dtype="float64", na_value=np.nan)
+        cells = numbers.astype(object)
+        cells[np.isnan(numbers)] = None
+        return cells.tolist()
+    if column.dtype != object:
+        codes, uniques = pd.factorize(column)  # missing values get code -1
+        table = np.fromiter(
+            itertools.chain(map(to_json_value, uniques), [None]),
+            dtype=object,
+            count=len(uniques) + 1,
+        )
+        return table[codes].tolist()
+    # Objects of different types may compare equal (1 == 1.0 == True): memo by type too.
+    memo: dict[tuple[type, Any], Any] = {}
+    values = []
+    for value in column:
+        try:
+            found = memo.get((value.__class__, value), _MISSING)
+        except TypeError:  # unhashable, e.g. a dict of attributes
+            values.append(to_json_value(value))
+            continue
+        if found is _MISSING:
+            found = memo[(value.__class__, value)] = to_json_value(value)
+        values.append(found)
+    return values
+
+
 def decode(record: Record) -> Decoded:
     """Parse and type-check one consumed message; raises `PoisonMessage`."""
     try:
@@ -98,26 +168,11 @@ def decode(record: Record) -> Decoded:
     if not isinstance(upload_id, str) or not isinstance(data, dict):
         raise PoisonMessage("message without upload_id or data")
     spec = DATASETS[dataset]
-    typed: dict[str, Any] = {}
-    for name, kind in _FIELD_KINDS[dataset]:
-        value = data.get(name)
-        if value is None or value == "":
-            typed[name] = None
-            continue
-        if kind == "text" and isinstance(value, str):
-            typed[name] = value
-            continue
-        if kind == "code" and isinstance(value, str):
-            if len(value) > MAX_CODE_LENGTH:
-                raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
-            typed[name] = value
-            continue
-        try:
-            typed[name] = from_json_value(value, kind)
-        except (TypeError, ValueError) as exc:
-            raise PoisonMessage(f"field {name}: {exc}") from exc
-        if kind == "code" and len(typed[name]) > MAX_CODE_LENGTH:
-            raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
+    try:
+        typed = _typed(dataset, data)
+    except PoisonMessage:
+        _typed_in_order(dataset, data)  # raises the same error for the first bad field
+        raise
     for name in spec.key:
         if typed[name] is None and spec.field(name).required:
             raise PoisonMessage(f"key field {name} is empty")
@@ -135,3 +190,61 @@ def decode(record: Record) -> Decoded:
         row_number=row_number if isinstance(row_number, int) else None,
         data=typed,
     )
+
+
+def _typed(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The dataset's fields of `data` as stored (None when missing or empty), visiting only
+    the fields present: messages are sparse. Raises `PoisonMessage`."""
+    typed: dict[str, Any] = dict.fromkeys(_FIELD_NAMES[dataset])
+    kinds = _KINDS[dataset]
+    for name, value in data.items():
+        if value is None:
+            continue
+        kind = kinds.get(name)
+        if kind is None:
+            continue
+        # The common cases first, with the results `from_json_value` gives.
+        cls = value.__class__
+        if cls is str:
+            if not value:
+                continue
+            if kind == "text" or (kind == "code" and len(value) <= MAX_CODE_LENGTH):
+                typed[name] = value
+                continue
+            if kind == "date":
+                with contextlib.suppress(ValueError):
+                    typed[name] = dt.date.fromisoformat(value[:10])
+                    continue
+        elif cls is float:
+            if kind == "decimal" and value - value == 0.0:  # finite
+                typed[name] = value
+                continue
+        elif cls is int:
+            if kind == "integer":
+                typed[name] = int(float(value))
+                continue
+            if kind == "decimal":
+                typed[name] = float(value)
+                continue
+        typed[name] = _converted(name, value, kind)
+    return typed
+
+
+def _typed_in_order(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """`_typed`, field after field in the dataset's order (so an error names the first bad
+    field)."""
+    typed: dict[str, Any] = {}
+    for name, kind in _FIELD_KINDS[dataset]:
+        value = data.get(name)
+        typed[name] = None if value is None or value == "" else _converted(name, value, kind)
+    return typed
+
+
+def _converted(name: str, value: Any, kind: str) -> Any:
+    try:
+        typed = from_json_value(value, kind)
+    except (TypeError, ValueError) as exc:
+        raise PoisonMessage(f"field {name}: {exc}") from exc
+    if kind == "code" and len(typed) > MAX_CODE_LENGTH:
+        raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
+    return typed

@@ -20,6 +20,7 @@ import kafka.errors as kafka_errors
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, OffsetSpec
 from kafka.net.compat import KafkaNetClient
+from kafka.partitioner import DefaultPartitioner
 from kafka.structs import OffsetAndMetadata
 
 from core.adapters.queue_bus import encode_value
@@ -199,6 +200,7 @@ class KafkaBus(MessageBus):
                     enable_idempotence=True,
                     linger_ms=LINGER_MS,
                     batch_size=BATCH_SIZE,
+                    partitioner=_KeyPartitioner(),
                     allow_auto_create_topics=False,
                     bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
                     request_timeout_ms=REQUEST_TIMEOUT_MS,
@@ -336,6 +338,19 @@ class KafkaGroupConsumer(Consumer):
 
 
 # ---------------------------------------------------------------------- helpers
+class _KeyPartitioner(DefaultPartitioner):
+    """The default partitioning by key (murmur2, as the Java client), without hashing the
+    key when the topic has a single partition, where every key goes anyway."""
+
+    def partition(  # type: ignore[no-untyped-def]
+        self, topic, key, serialized_key, value, serialized_value, cluster
+    ):
+        partitions = cluster.partitions_for_topic(topic)
+        if partitions is not None and len(partitions) == 1:
+            return next(iter(partitions))
+        return super().partition(topic, key, serialized_key, value, serialized_value, cluster)
+
+
 def _build(cls: Callable[..., _T], *args: Any, **configs: Any) -> _T:
     """Create a kafka-python client, closing its network client if bootstrap fails.
 

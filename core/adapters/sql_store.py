@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import operator
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,9 +195,12 @@ class SqlStore:
             )
             return {(r.topic, r.partition): r.next_offset for r in rows}
 
-    def write_batch(self, group: str, batch: StoreBatch) -> None:
+    def write_batch(
+        self, group: str, batch: StoreBatch, *, before_commit: Callable[[], None] | None = None
+    ) -> None:
         """Apply one consumed batch atomically: upserts, upload counters, dead letters and
-        the group's checkpoints. Idempotent for the rows; counters move once per offset."""
+        the group's checkpoints. Idempotent for the rows; counters move once per offset.
+        `before_commit` runs last inside the transaction: if it raises, nothing is written."""
         with self.begin() as conn:
             for table_name, rows in batch.rows.items():
                 table = s.metadata.tables[table_name]
@@ -221,6 +226,8 @@ class SqlStore:
                 key=("group_id", "topic", "partition"),
                 postgres=self.is_postgres,
             )
+            if before_commit is not None:
+                before_commit()
 
     def mark_published(self, upload_id: str, published: int) -> None:
         """Publishing finished: 'published', or 'stored' if the worker was quicker."""
@@ -334,10 +341,19 @@ def _copy_upsert(
         "ON COMMIT DELETE ROWS"
     )
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    json_columns = {c.name for c in table.c if c.type.__class__.__name__ == "JSON"}
+    # Text, dates and JSON are quoted, so only the unquoted \N marker reads as NULL.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
+    values = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
+    json_columns = [
+        i for i, c in enumerate(columns) if table.c[c].type.__class__.__name__ == "JSON"
+    ]
+    null = _COPY_NULL
     for r in rows:
-        writer.writerow([_copy_cell(r[c], c in json_columns) for c in columns])
+        cells = [null if v is None else v for v in values(r)]
+        for i in json_columns:
+            if cells[i] is not null:
+                cells[i] = json.dumps(cells[i], default=str)
+        writer.writerow(cells)
     buffer.seek(0)
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
@@ -354,13 +370,17 @@ def _copy_upsert(
     conn.exec_driver_sql(f"TRUNCATE {staging}")
 
 
-def _copy_cell(value: Any, is_json: bool) -> Any:
-    if value is None:
-        return "\\N"
-    if is_json:
-        import json
+class _CopyNull:
+    """A NULL cell of a COPY in CSV: written unquoted as \\N by `csv.QUOTE_NONNUMERIC`,
+    which quotes everything but numbers (and takes anything with `__index__` for one)."""
 
-        return json.dumps(value, default=str)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return value
+    __slots__ = ()
+
+    def __index__(self) -> int:
+        return 0
+
+    def __str__(self) -> str:
+        return "\\N"
+
+
+_COPY_NULL = _CopyNull()

@@ -7,7 +7,7 @@ already loaded is recognised and adds nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ import pandas as pd
 from core.adapters.sql_store import SqlStore
 from core.domain.schemas import CUSTOMERS, DATASETS, DELIVERIES, STOCK_MOVEMENTS
 from core.errors import PipeworksError
-from core.messages import encode
+from core.messages import encode_frame
 from core.ports import MessageBus
 
 PUBLISH_CHUNK = 5_000
@@ -83,9 +83,7 @@ def commit_upload(
     try:
         for start in range(0, len(rows), PUBLISH_CHUNK):
             chunk = rows.iloc[start : start + PUBLISH_CHUNK]
-            messages = encode(
-                facts.dataset, _records(chunk), upload_id=upload_id, sheet=facts.sheet
-            )
+            messages = encode_frame(facts.dataset, chunk, upload_id=upload_id, sheet=facts.sheet)
             published += bus.publish(topic, messages)
             sql.update_upload(upload_id, published=published)
             if progress:
@@ -127,9 +125,3 @@ def enrich(dataset: str, valid: pd.DataFrame) -> pd.DataFrame:
         position = rows.groupby("delivery_no", sort=False).cumcount() + 1
         rows["line_no"] = rows["line_no"].fillna(position)
     return rows
-
-
-def _records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    columns = list(frame.columns)
-    for values in frame.itertuples(index=False, name=None):
-        yield dict(zip(columns, values, strict=True))
