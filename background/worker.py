@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -45,8 +44,6 @@ class ConsumeJob:
     max_records: int = DEFAULT_MAX_RECORDS
     budget_s: float = DEFAULT_BUDGET_S
     _consumer: Consumer | None = field(default=None, init=False)
-    # One long-lived thread writes a batch's documents while its relational write runs.
-    _documents_pool: futures.ThreadPoolExecutor | None = field(default=None, init=False)
 
     @property
     def topics(self) -> list[str]:
@@ -98,7 +95,6 @@ class ConsumeJob:
                     sql=self.services.sql,
                     documents=self.services.documents,
                     bus=self.services.bus,
-                    pool=self._pool(),
                 )
             except ServiceUnavailable as exc:
                 log.warning("%s; retrying the batch in %.1f s", exc, delay)
@@ -126,16 +122,8 @@ class ConsumeJob:
                 log.debug("closing the consumer failed", exc_info=True)
             self._consumer = None
 
-    def _pool(self) -> futures.ThreadPoolExecutor:
-        if self._documents_pool is None:
-            self._documents_pool = futures.ThreadPoolExecutor(1, thread_name_prefix="documents")
-        return self._documents_pool
-
     def close(self) -> None:
         self._drop_consumer()
-        if self._documents_pool is not None:
-            self._documents_pool.shutdown(wait=True)
-            self._documents_pool = None
 
 
 def acquire_lock(data_dir: Path) -> IO[str] | None:

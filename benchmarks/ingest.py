@@ -162,7 +162,7 @@ class Stack:
             admin.close()
         import shutil
 
-        shutil.rmtree(self.folder, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else None
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Worker:

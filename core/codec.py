@@ -22,6 +22,8 @@ def to_json_value(value: Any) -> JsonValue:
     if isinstance(value, float):
         return None if math.isnan(value) else value
     if isinstance(value, dt.datetime):
+        if value != value:  # pandas' NaT is a datetime that equals nothing
+            return None
         return value.date().isoformat() if _is_midnight(value) else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ DLQ_SUFFIX = ".dlq"
 @dataclass(frozen=True)
 class BatchOutcome:
     """What one batch did, and the seconds spent decoding (with routing), on documents and
-    on the relational transaction (which, with a pool, overlaps the documents)."""
+    on the relational transaction."""
 
     stored: int
     dead_lettered: int
@@ -55,27 +54,18 @@ def store_batch(
     sql: SqlStore,
     documents: DocumentStore,
     bus: MessageBus,
-    pool: futures.Executor | None = None,
 ) -> BatchOutcome:
     """Store one batch idempotently. Transient store errors propagate (nothing is recorded,
     the caller retries the same batch); a row the store refuses is isolated by splitting the
-    batch and dead-lettered alone. With a `pool` (one long-lived thread), the documents are
-    written in it while the relational transaction is prepared."""
+    batch and dead-lettered alone."""
     try:
-        return _store(
-            records, group=group, sql=sql, documents=documents, bus=bus, pool=pool, refused=None
-        )
+        return _store(records, group=group, sql=sql, documents=documents, bus=bus, refused=None)
     except SQLAlchemyError as exc:
         if len(records) == 1:
-            return _store(
-                records, group=group, sql=sql, documents=documents, bus=bus, pool=pool, refused=exc
-            )
+            return _store(records, group=group, sql=sql, documents=documents, bus=bus, refused=exc)
         middle = len(records) // 2
-        halves = (records[:middle], records[middle:])
-        first, second = (
-            store_batch(half, group=group, sql=sql, documents=documents, bus=bus, pool=pool)
-            for half in halves
-        )
+        first = store_batch(records[:middle], group=group, sql=sql, documents=documents, bus=bus)
+        second = store_batch(records[middle:], group=group, sql=sql, documents=documents, bus=bus)
         return first + second
 
 
@@ -86,7 +76,6 @@ def _store(
     sql: SqlStore,
     documents: DocumentStore,
     bus: MessageBus,
-    pool: futures.Executor | None,
     refused: SQLAlchemyError | None,
 ) -> BatchOutcome:
     started = time.perf_counter()
@@ -120,40 +109,22 @@ def _store(
                 if r.topic == topic
             ],
         )
-    # 2. documents: merge delivery lines into their delivery notes (idempotent); with a
-    #    pool, in its thread while the relational transaction is prepared
-    # 3. relational rows, upload counters, dead letters and checkpoints in one transaction,
-    #    committed only once the documents are written (if they fail, it rolls back)
-    written = time.perf_counter()
-    if not lines:
-        documents_s = 0.0
-        sql.write_batch(group, batch)
-    elif pool is None:
-        documents_s = _write_documents(documents, lines)
-        sql.write_batch(group, batch)
-    else:
-        documenting = pool.submit(_write_documents, documents, lines)
-        try:
-            sql.write_batch(group, batch, before_commit=documenting.result)
-        finally:
-            futures.wait([documenting])  # never leave a write behind a retried batch
-        documents_s = documenting.result()
+    decoded = time.perf_counter()
+    # 2. documents: merge delivery lines into their delivery notes (idempotent)
+    if lines:
+        numbers = sorted({str(x["delivery_no"]) for x in lines})
+        existing = documents.get_many(DELIVERIES_COLLECTION, numbers)
+        documents.upsert(DELIVERIES_COLLECTION, deliveries.merge(existing, lines))
+    documented = time.perf_counter()
+    # 3. relational rows, upload counters, dead letters and checkpoints in one transaction
+    sql.write_batch(group, batch)
     return BatchOutcome(
         sum(batch.stored.values()),
         len(dead),
-        decode_s=written - started,
-        documents_s=documents_s,
-        relational_s=time.perf_counter() - written - (0.0 if pool else documents_s),
+        decode_s=decoded - started,
+        documents_s=documented - decoded,
+        relational_s=time.perf_counter() - documented,
     )
-
-
-def _write_documents(documents: DocumentStore, lines: list[dict[str, Any]]) -> float:
-    """Merge delivery lines into the stored delivery notes; the seconds it took."""
-    started = time.perf_counter()
-    numbers = sorted({str(x["delivery_no"]) for x in lines})
-    existing = documents.get_many(DELIVERIES_COLLECTION, numbers)
-    documents.upsert(DELIVERIES_COLLECTION, deliveries.merge(existing, lines))
-    return time.perf_counter() - started
 
 
 def _route(item: Decoded, batch: StoreBatch, lines: list[dict[str, Any]], *, now: Any) -> None:

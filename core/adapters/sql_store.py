@@ -13,7 +13,7 @@ import io
 import json
 import operator
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,12 +195,9 @@ class SqlStore:
             )
             return {(r.topic, r.partition): r.next_offset for r in rows}
 
-    def write_batch(
-        self, group: str, batch: StoreBatch, *, before_commit: Callable[[], None] | None = None
-    ) -> None:
+    def write_batch(self, group: str, batch: StoreBatch) -> None:
         """Apply one consumed batch atomically: upserts, upload counters, dead letters and
-        the group's checkpoints. Idempotent for the rows; counters move once per offset.
-        `before_commit` runs last inside the transaction: if it raises, nothing is written."""
+        the group's checkpoints. Idempotent for the rows; counters move once per offset."""
         with self.begin() as conn:
             for table_name, rows in batch.rows.items():
                 table = s.metadata.tables[table_name]
@@ -226,8 +223,6 @@ class SqlStore:
                 key=("group_id", "topic", "partition"),
                 postgres=self.is_postgres,
             )
-            if before_commit is not None:
-                before_commit()
 
     def mark_published(self, upload_id: str, published: int) -> None:
         """Publishing finished: 'published', or 'stored' if the worker was quicker."""
