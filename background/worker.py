@@ -2,6 +2,8 @@
 
 One readable loop (`ConsumeJob.run_once`): poll a batch, store it, and only then commit the
 offsets. A transient store failure retries the same batch with backoff and commits nothing.
+Before its first batch the job makes sure the delivery projection exists (built from the
+delivery documents of an install that predates it).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from core.consume import store_batch
 from core.domain.schemas import DATASET_NAMES
 from core.errors import ServiceUnavailable
 from core.ports import Consumer
+from core.usecases.delivery_projection import ensure_projection
 
 log = logging.getLogger("pipeworks.worker")
 
@@ -44,12 +47,15 @@ class ConsumeJob:
     max_records: int = DEFAULT_MAX_RECORDS
     budget_s: float = DEFAULT_BUDGET_S
     _consumer: Consumer | None = field(default=None, init=False)
+    _projection_ready: bool = field(default=False, init=False)
 
     @property
     def topics(self) -> list[str]:
         return [self.services.settings.topic(name) for name in DATASET_NAMES]
 
     def __call__(self) -> int:
+        if not self._ensure_projection():
+            return 0
         deadline = time.monotonic() + self.budget_s
         total = 0
         while not self.stop.is_set() and time.monotonic() < deadline:
@@ -83,6 +89,18 @@ class ConsumeJob:
             log.warning("offset commit failed (%s); the batch will be redelivered", exc)
             self._drop_consumer()
         return len(records)
+
+    def _ensure_projection(self) -> bool:
+        """Build the delivery projection once, before consuming (retried on the next run
+        while a store is unreachable)."""
+        if not self._projection_ready:
+            try:
+                ensure_projection(self.services.sql, self.services.documents)
+            except ServiceUnavailable as exc:
+                log.warning("%s; the delivery projection will be built on the next run", exc)
+                return False
+            self._projection_ready = True
+        return True
 
     def _store_with_retry(self, records: list) -> bool:  # type: ignore[type-arg]
         delay = 0.5

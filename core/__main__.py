@@ -3,11 +3,18 @@
     python -m core ingest PATH --dataset {stock_movements,deliveries,customers}
                           [--sheet S] [--dry-run] [--json]
     python -m core demo {stock_movements,deliveries,customers} OUT --rows N [--seed S]
+    python -m core rebuild-deliveries
+
 
 `ingest` prints the validation report and, unless `--dry-run`, publishes the valid rows for
 the worker to store. Exit codes: 0 when the file was read, 1 when it was read but nothing
 could be committed (columns missing, bus unreachable), 2 when it could not be read at all
 (one line on stderr).
+
+`rebuild-deliveries` rebuilds the relational projection of the delivery documents (the
+tables the deliveries screens and dashboards read) from the document store; the worker does
+it by itself on its first start. Run it with the worker stopped. Exit 0 when done, 1 when a
+store cannot be reached.
 """
 
 from __future__ import annotations
@@ -37,8 +44,32 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--force", action="store_true", help="commit even if already loaded")
     commands.add_parser("demo", help="write demo workbooks (see python -m core demo --help)")
+    commands.add_parser(
+        "rebuild-deliveries",
+        help="rebuild the delivery tables of the relational store from the delivery documents",
+    )
     options = parser.parse_args(args)
+    if options.command == "rebuild-deliveries":
+        return _rebuild_deliveries()
     return _ingest(options)
+
+
+def _rebuild_deliveries() -> int:
+    from core.bootstrap import build_services
+    from core.settings import load_settings
+    from core.usecases.delivery_projection import rebuild_projection
+
+    try:
+        services = build_services(load_settings())
+        try:
+            documents = rebuild_projection(services.sql, services.documents)
+        finally:
+            services.close()
+    except PipeworksError as exc:
+        print(f"pipeworks: {exc}", file=sys.stderr)
+        return 1
+    print(f"delivery projection rebuilt from {documents:,} delivery documents")
+    return 0
 
 
 def _ingest(options: argparse.Namespace) -> int:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.adapters import sql_schema as s
 from core.adapters.sql_store import SqlStore, StoreBatch, utcnow
 from core.domain import deliveries
 from core.domain.schemas import CUSTOMERS, DELIVERIES, STOCK_MOVEMENTS
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DELIVERIES_COLLECTION = "deliveries"
 DLQ_SUFFIX = ".dlq"
+_LINE_FIELDS = tuple(c.name for c in s.delivery_lines.c)
 
 
 @dataclass(frozen=True)
@@ -110,13 +112,17 @@ def _store(
             ],
         )
     decoded = time.perf_counter()
-    # 2. documents: merge delivery lines into their delivery notes (idempotent)
+    # 2. documents: merge delivery lines into their delivery notes (idempotent); the merged
+    #    notes also go to the relational projection, written with the checkpoints in step 3
     if lines:
         numbers = sorted({str(x["delivery_no"]) for x in lines})
         existing = documents.get_many(DELIVERIES_COLLECTION, numbers)
-        documents.upsert(DELIVERIES_COLLECTION, deliveries.merge(existing, lines))
+        merged = deliveries.merge(existing, lines)
+        documents.upsert(DELIVERIES_COLLECTION, merged)
+        project(merged, batch)
     documented = time.perf_counter()
-    # 3. relational rows, upload counters, dead letters and checkpoints in one transaction
+    # 3. relational rows (with the delivery projection), upload counters, dead letters and
+    #    checkpoints in one transaction
     sql.write_batch(group, batch)
     return BatchOutcome(
         sum(batch.stored.values()),
@@ -125,6 +131,16 @@ def _store(
         documents_s=documented - decoded,
         relational_s=time.perf_counter() - documented,
     )
+
+
+def project(documents: Sequence[Mapping[str, Any]], batch: StoreBatch) -> None:
+    """Add the projection rows of merged delivery documents to a batch: each note and every
+    line it holds, so the rows always carry the document's totals."""
+    notes = batch.rows.setdefault(s.delivery_notes.name, [])
+    lines = batch.rows.setdefault(s.delivery_lines.name, [])
+    for doc in documents:
+        notes.append(deliveries.note_row(doc))
+        lines.extend(deliveries.line_rows(doc, _LINE_FIELDS))
 
 
 def _route(item: Decoded, batch: StoreBatch, lines: list[dict[str, Any]], *, now: Any) -> None:

@@ -22,7 +22,7 @@ store = browse.store_key(svc)
 filters = browse.filter_panel(
     DELIVERY_COLUMNS,
     key=KEY,
-    choices=lambda column: browse.delivery_pick_list(svc.documents, store, column),
+    choices=lambda column: browse.delivery_pick_list(svc.sql, store, column),
     pickable=PICKABLE,
     default=("customer", "delivery_date"),
 )
@@ -34,7 +34,7 @@ result: dict[str, deliveries.DeliveryPage] = {}
 
 def fetch(number: int) -> browse.Page:
     result["page"] = browse.delivery_page(
-        svc.documents, store, filters, tuple(sort), number, min(size, 100)
+        svc.sql, store, filters, tuple(sort), number, min(size, 100)
     )
     return result["page"].headers
 
@@ -43,17 +43,17 @@ page = browse.fetch_in_range(KEY, fetch)
 labels = {c.name: c.label for c in DELIVERY_COLUMNS}
 for header in page.rows.to_dict("records"):
     title = (
-        f"**{header['_id']}** · {header['customer'] or 'no customer'} · "
+        f"**{header['delivery_no']}** · {header['customer'] or 'no customer'} · "
         f"{header['delivery_date'] or 'no date'} · {header['line_count']} lines · "
         f"quantity {header['total_quantity'] or 0:,.2f}"
     )
     with st.expander(title):
-        details = {labels[k]: v for k, v in header.items() if v is not None and k != "_id"}
+        details = {labels[k]: v for k, v in header.items() if v is not None and k != "delivery_no"}
         st.caption(" · ".join(f"{k}: {v}" for k, v in details.items()))
-        st.dataframe(result["page"].lines[header["_id"]], hide_index=True, width="stretch")
+        st.dataframe(result["page"].lines[header["delivery_no"]], hide_index=True, width="stretch")
 browse.pager(page, key=KEY)
 browse.download_buttons(
-    lambda: deliveries.iter_line_frames(svc.documents, filters=filters),
+    lambda: deliveries.iter_line_frames(svc.sql, filters=filters),
     file_stem="delivery_lines",
     key=KEY,
     rows=page.total,

@@ -11,7 +11,6 @@ import plotly.express as px
 import streamlit as st
 
 from core.adapters.sql_store import SqlStore
-from core.ports import DocumentStore
 from core.queries import dashboards
 from core.queries.periods import Period
 from core.ui import browse, runtime
@@ -50,20 +49,20 @@ def on_hand(_sql: SqlStore, store: str, period: Period, families: Sequence[str])
 
 @st.cache_data(ttl=browse.CACHE_TTL_S, show_spinner=False)
 def per_customer(
-    _documents: DocumentStore,
+    _sql: SqlStore,
     store: str,
     period: Period,
     customers: Sequence[str],
     families: Sequence[str],
 ) -> pd.DataFrame:
     return dashboards.deliveries_by_customer_month(
-        _documents, period=period, customers=customers, families=families
+        _sql, period=period, customers=customers, families=families
     )
 
 
 @st.cache_data(ttl=browse.CACHE_TTL_S, show_spinner=False)
 def top(
-    _documents: DocumentStore,
+    _sql: SqlStore,
     store: str,
     period: Period,
     customers: Sequence[str],
@@ -71,7 +70,7 @@ def top(
     measure: str,
 ) -> pd.DataFrame:
     return dashboards.top_products(
-        _documents, period=period, customers=customers, families=families, measure=measure
+        _sql, period=period, customers=customers, families=families, measure=measure
     )
 
 
@@ -91,7 +90,7 @@ family_options = [
     dashboards.UNCLASSIFIED,
 ]
 families = tuple(middle.multiselect("Families", family_options, key=f"{KEY}.families"))
-customer_options = browse.delivery_pick_list(svc.documents, store, "customer")
+customer_options = browse.delivery_pick_list(svc.sql, store, "customer")
 customers = tuple(right.multiselect("Customers", customer_options, key=f"{KEY}.customers"))
 if period is None:
     st.stop()
@@ -145,7 +144,7 @@ with tab_stock:
         st.plotly_chart(figure, width="stretch", key=f"{KEY}.stock")
 
 with tab_deliveries:
-    frame = per_customer(svc.documents, store, period, customers, families)
+    frame = per_customer(svc.sql, store, period, customers, families)
     if frame.empty:
         st.info("No delivery in this period.")
     else:
@@ -169,7 +168,7 @@ with tab_top:
         key=f"{KEY}.measure",
         format_func=str.capitalize,
     )
-    frame = top(svc.documents, store, period, customers, families, measure)
+    frame = top(svc.sql, store, period, customers, families, measure)
     if frame.empty:
         st.info("No delivery in this period.")
     else:

@@ -1,5 +1,6 @@
 """Realistic stored data for tests: stock movements of a GRP-pipe maker, customers and
-delivery documents, written through the real store adapters.
+delivery notes (documents and their relational projection), written through the real store
+adapters.
 
 Everything is generated from a seed, so a test can recompute what it expects from the
 returned rows.
@@ -20,12 +21,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from core.adapters.sql_store import SqlStore, StoreBatch, utcnow
+from core.consume import DELIVERIES_COLLECTION as COLLECTION
+from core.consume import project
 from core.domain import deliveries
 from core.domain.countries import normalize_country
 from core.domain.designation import parse_designations
 from core.domain.schemas import STOCK_MOVEMENT_FIELDS
 from core.ports import DocumentStore
-from core.queries.deliveries import COLLECTION
 
 DELIVERY = "Livraison client"
 PRODUCTION = "Entrée production"
@@ -190,14 +192,27 @@ def seed(
     customers: int = 60,
     seed: int = 7,
 ) -> Seeded:
-    """Write movements, customers and (when a document store is given) delivery documents."""
+    """Write movements, customers and their delivery notes (the relational projection, and
+    the documents too when a document store is given)."""
     people = customer_rows(customers, seed=seed)
     rows = movement_rows(movements, seed=seed, customer_ids=[c["customer_id"] for c in people])
     write_rows(sql, movements=rows, customers=people)
     docs = delivery_documents(rows)
+    write_deliveries(sql, documents, docs)
+    return Seeded(movements=rows, customers=people, deliveries=docs)
+
+
+def write_deliveries(
+    sql: SqlStore, documents: DocumentStore | None, docs: Sequence[dict[str, Any]]
+) -> None:
+    """Delivery documents into the document store (when given) and their rows into the
+    relational projection, as the worker writes them."""
     if documents is not None:
         documents.upsert(COLLECTION, docs)
-    return Seeded(movements=rows, customers=people, deliveries=docs)
+    batch = StoreBatch()
+    project(docs, batch)
+    sql.ensure_schema()
+    sql.write_batch("seeding", batch)
 
 
 def write_rows(

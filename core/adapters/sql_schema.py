@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeEngine
 
+from core.domain.deliveries import LINE_ATTRIBUTES as DELIVERY_LINE_ATTRIBUTES
 from core.domain.schemas import PRODUCT_ATTRIBUTE_FIELDS, STOCK_MOVEMENT_FIELDS, Field
 
 metadata = MetaData()
@@ -82,6 +83,60 @@ customers = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_customers_country_name", customers.c.country_name)
+
+# The relational read model of the delivery documents (one row per delivery note, one per
+# line), written by the worker in the transaction of its checkpoints. Lines repeat the note's
+# customer, date and month so that the dashboards group lines without a join.
+delivery_notes = Table(
+    "delivery_notes",
+    metadata,
+    Column("delivery_no", Text, primary_key=True),
+    Column("customer", Text),
+    Column("delivery_date", Date),
+    Column("month", String(7)),  # 'YYYY-MM'
+    Column("site", Text),
+    Column("currency", Text),
+    Column("country", Text),
+    Column("carrier", Text),
+    Column("line_count", Integer, nullable=False),
+    Column("total_quantity", Double, nullable=False),
+    Column("total_amount", Double, nullable=False),
+)
+Index("ix_delivery_notes_date", delivery_notes.c.delivery_date)
+Index("ix_delivery_notes_customer_date", delivery_notes.c.customer, delivery_notes.c.delivery_date)
+Index("ix_delivery_notes_month", delivery_notes.c.month)
+
+delivery_lines = Table(
+    "delivery_lines",
+    metadata,
+    Column("delivery_no", Text, primary_key=True),
+    Column("line_key", Text, primary_key=True),
+    Column("line_no", BigInteger),
+    Column("customer", Text),
+    Column("delivery_date", Date),
+    Column("month", String(7)),
+    Column("article", Text),
+    Column("designation", Text),
+    Column("lot", Text),
+    Column("quantity", Double),
+    Column("unit", Text),
+    Column("amount", Double),
+    Column("weight_kg", Double),
+    Column("source", String(16)),
+    *(_column(f) for f in PRODUCT_ATTRIBUTE_FIELDS if f.name in DELIVERY_LINE_ATTRIBUTES),
+)
+Index("ix_delivery_lines_date", delivery_lines.c.delivery_date)
+Index("ix_delivery_lines_customer_date", delivery_lines.c.customer, delivery_lines.c.delivery_date)
+Index("ix_delivery_lines_family_date", delivery_lines.c.family, delivery_lines.c.delivery_date)
+Index("ix_delivery_lines_article", delivery_lines.c.article)
+
+projection_builds = Table(
+    "projection_builds",
+    metadata,
+    Column("name", String(64), primary_key=True),  # e.g. 'deliveries'
+    Column("documents", Integer, nullable=False),  # documents read by the build
+    Column("built_at", DateTime(timezone=True), nullable=False),
+)
 
 uploads = Table(
     "uploads",

@@ -224,6 +224,17 @@ class SqlStore:
                 postgres=self.is_postgres,
             )
 
+    def projection_built(self, name: str) -> bool:
+        """Whether the projection `name` was built (or found nothing to build) once."""
+        c = s.projection_builds.c
+        with self.begin() as conn:
+            return conn.execute(select(c.name).where(c.name == name)).first() is not None
+
+    def mark_projection_built(self, name: str, *, documents: int) -> None:
+        row = {"name": name, "documents": documents, "built_at": utcnow()}
+        with self.begin() as conn:
+            _upsert(conn, s.projection_builds, [row], key=("name",), postgres=self.is_postgres)
+
     def mark_published(self, upload_id: str, published: int) -> None:
         """Publishing finished: 'published', or 'stored' if the worker was quicker."""
         with self.begin() as conn:
@@ -261,6 +272,8 @@ class SqlStore:
 _KEYS: dict[str, tuple[str, ...]] = {
     "stock_movements": ("piece", "no_ligne", "article", "lot"),
     "customers": ("customer_id",),
+    "delivery_notes": ("delivery_no",),
+    "delivery_lines": ("delivery_no", "line_key"),
 }
 
 

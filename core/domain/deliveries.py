@@ -2,21 +2,32 @@
 
 Lines come from two sources: customer deliveries among the stock movements, and standalone
 delivery lists. Merging is by line key, so applying the same lines again changes nothing.
+`note_row` and `line_rows` flatten a merged document into the rows of its relational
+projection (the read model of the screens), so both always hold the same totals.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.domain.designation import RAW_MATERIAL_PREFIX, is_raw_material
 
-__all__ = ["CUSTOMER_DELIVERY", "RAW_MATERIAL_PREFIX", "is_customer_delivery", "is_raw_material"]
+__all__ = [
+    "CUSTOMER_DELIVERY",
+    "LINE_ATTRIBUTES",
+    "RAW_MATERIAL_PREFIX",
+    "is_customer_delivery",
+    "is_raw_material",
+    "line_rows",
+    "note_row",
+]
 
 CUSTOMER_DELIVERY = "Livraison client"
 _HEADER_FIELDS = ("customer", "delivery_date", "site", "currency", "country", "carrier")
-_LINE_ATTRIBUTES = (
+LINE_ATTRIBUTES = (
     "family",
     "product_type",
     "dn",
@@ -27,6 +38,8 @@ _LINE_ATTRIBUTES = (
     "reinforcement",
     "angle",
 )
+
+_WHOLE = frozenset({"line_no", "dn", "dn2", "sn"})  # integer columns of the projection
 
 
 def _fold(text: str | None) -> str:
@@ -62,7 +75,7 @@ def line_from_movement(m: Mapping[str, Any]) -> dict[str, Any]:
         "amount": _abs(m.get("montant_mouvement")),
         "weight_kg": None,
         "source": "stock_movements",
-        **{a: m.get(a) for a in _LINE_ATTRIBUTES},
+        **{a: m.get(a) for a in LINE_ATTRIBUTES},
     }
 
 
@@ -86,7 +99,7 @@ def line_from_delivery_row(r: Mapping[str, Any]) -> dict[str, Any]:
         "amount": r.get("amount"),
         "weight_kg": r.get("weight_kg"),
         "source": "deliveries",
-        **{a: r.get(a) for a in _LINE_ATTRIBUTES},
+        **{a: r.get(a) for a in LINE_ATTRIBUTES},
     }
 
 
@@ -114,6 +127,36 @@ def merge(
     return list(docs.values())
 
 
+def note_row(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The `delivery_notes` row of a merged delivery document (its date as a `date`)."""
+    return {
+        "delivery_no": doc["_id"],
+        "customer": doc.get("customer"),
+        "delivery_date": _day(doc.get("delivery_date")),
+        "month": doc.get("month"),
+        **{f: doc.get(f) for f in _HEADER_FIELDS if f not in ("customer", "delivery_date")},
+        "line_count": doc.get("line_count") or 0,
+        "total_quantity": doc.get("total_quantity") or 0,
+        "total_amount": doc.get("total_amount") or 0,
+    }
+
+
+def line_rows(doc: Mapping[str, Any], fields: Iterable[str]) -> list[dict[str, Any]]:
+    """The `delivery_lines` rows of a merged delivery document: `fields` of each line, with
+    the note's number, customer, date and month."""
+    header = {
+        "delivery_no": doc["_id"],
+        "customer": doc.get("customer"),
+        "delivery_date": _day(doc.get("delivery_date")),
+        "month": doc.get("month"),
+    }
+    names = [f for f in fields if f not in header]
+    return [
+        {**header, **{f: _whole(line.get(f)) if f in _WHOLE else line.get(f) for f in names}}
+        for line in doc.get("lines") or []
+    ]
+
+
 def _totals(doc: dict[str, Any]) -> None:
     lines = sorted(
         doc["lines"], key=lambda x: (x.get("line_no") is None, x.get("line_no") or 0, x["line_key"])
@@ -125,6 +168,19 @@ def _totals(doc: dict[str, Any]) -> None:
     doc["month"] = (doc.get("delivery_date") or "")[:7] or None
     for field in _HEADER_FIELDS:
         doc.setdefault(field, None)
+
+
+def _day(value: Any) -> dt.date | None:
+    """The day of an ISO 8601 date or date-time text (None when there is none)."""
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _whole(value: Any) -> Any:
+    """A whole number read back from JSON as a float (500.0) becomes an int again."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _iso(value: Any) -> str | None:

@@ -79,7 +79,7 @@ CUSTOMER_COLUMNS: tuple[ColumnInfo, ...] = (
 )
 
 DELIVERY_COLUMNS: tuple[ColumnInfo, ...] = (
-    ColumnInfo("_id", "code", "Delivery note"),
+    ColumnInfo("delivery_no", "code", "Delivery note"),
     ColumnInfo("customer", "code", "Customer"),
     ColumnInfo("delivery_date", "date", "Delivery date"),
     ColumnInfo("month", "code", "Month"),

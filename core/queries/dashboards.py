@@ -1,8 +1,10 @@
-"""Aggregations behind the dashboards, computed in the stores (SQL GROUP BY and
-`DocumentStore.group`); each returns a small DataFrame ready for a chart.
+"""Aggregations behind the dashboards, computed in the relational store (SQL GROUP BY over
+the stock movements, the customers and the delivery projection); each returns a small
+DataFrame ready for a chart.
 
 Filters: a `Period` (inclusive days), and optional families, movement types and customers
-(empty means all). Movements without a parsed family count under `UNCLASSIFIED`.
+(empty means all). Movements and delivery lines without a parsed family count under
+`UNCLASSIFIED`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from core.adapters import sql_schema as s
 from core.adapters.sql_store import SqlStore
-from core.ports import DocumentStore, GroupSpec
-from core.queries.deliveries import COLLECTION
-from core.queries.filters import merge_filters
 from core.queries.periods import Period
 
 UNCLASSIFIED = "Unclassified"
@@ -27,6 +26,8 @@ DEFAULT_TOP = 10
 MEASURES = ("quantity", "amount")
 
 _m = s.stock_movements.c
+_n = s.delivery_notes
+_l = s.delivery_lines
 
 
 def movements_over_time(
@@ -69,7 +70,7 @@ def stock_on_hand(
     if as_of is not None:
         conditions.append(_m.date_creation <= as_of)
     if families:
-        conditions.append(_family_in(families))
+        conditions.append(_family_in(s.stock_movements, families))
     stmt = (
         select(
             family,
@@ -85,7 +86,7 @@ def stock_on_hand(
 
 
 def deliveries_by_customer_month(
-    documents: DocumentStore,
+    sql: SqlStore,
     *,
     period: Period,
     customers: Sequence[str] = (),
@@ -93,32 +94,28 @@ def deliveries_by_customer_month(
 ) -> pd.DataFrame:
     """Delivered quantity and amount per customer and month. With families, only the lines
     of those families count. Columns: customer, month, quantity, amount."""
-    where = _delivery_filter(period, customers)
-    columns = ["customer", "month", "quantity", "amount"]
-    if not families:
-        spec = GroupSpec(
-            by=("customer", "month"), sums={"quantity": "total_quantity", "amount": "total_amount"}
+    if families:
+        source, quantity, amount = _l, _l.c.quantity, _l.c.amount
+        conditions = [*_delivery_conditions(_l, period, customers), _family_in(_l, families)]
+    else:
+        source, quantity, amount = _n, _n.c.total_quantity, _n.c.total_amount
+        conditions = _delivery_conditions(_n, period, customers)
+    stmt = (
+        select(
+            source.c.customer,
+            source.c.month,
+            func.coalesce(func.sum(quantity), 0).label("quantity"),
+            func.coalesce(func.sum(amount), 0).label("amount"),
         )
-        groups = pd.DataFrame.from_records(documents.group(COLLECTION, spec, where))
-        return pd.DataFrame(columns=columns) if groups.empty else groups.reindex(columns=columns)
-    spec = GroupSpec(
-        by=("customer", "month", "lines.family"),
-        sums={"quantity": "lines.quantity", "amount": "lines.amount"},
-        unwind="lines",
-        names={"lines.family": "family"},
+        .where(*conditions)
+        .group_by(source.c.customer, source.c.month)
+        .order_by(source.c.customer, source.c.month)
     )
-    groups = _only_families(documents.group(COLLECTION, spec, where), families)
-    if groups.empty:
-        return pd.DataFrame(columns=columns)
-    return (
-        groups.groupby(["customer", "month"], dropna=False, as_index=False)[["quantity", "amount"]]
-        .sum()
-        .reindex(columns=columns)
-    )
+    return _frame(sql, stmt)
 
 
 def top_products(
-    documents: DocumentStore,
+    sql: SqlStore,
     *,
     period: Period,
     customers: Sequence[str] = (),
@@ -130,27 +127,29 @@ def top_products(
     Columns: article, designation, family, quantity, amount, lines."""
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}")
-    spec = GroupSpec(
-        by=("lines.article", "lines.family", "lines.designation"),
-        sums={"quantity": "lines.quantity", "amount": "lines.amount"},
-        unwind="lines",
-        names={"lines.article": "article", "lines.family": "family"},
+    family = _family(_l)
+    conditions = _delivery_conditions(_l, period, customers)
+    if families:
+        conditions.append(_family_in(_l, families))
+    totals = {
+        "quantity": func.coalesce(func.sum(_l.c.quantity), 0),
+        "amount": func.coalesce(func.sum(_l.c.amount), 0),
+    }
+    stmt = (
+        select(
+            _l.c.article,
+            func.min(_l.c.designation).label("designation"),
+            family,
+            totals["quantity"].label("quantity"),
+            totals["amount"].label("amount"),
+            func.count().label("lines"),
+        )
+        .where(*conditions)
+        .group_by(_l.c.article, family)
+        .order_by(totals[measure].desc(), _l.c.article.asc().nulls_last())
+        .limit(limit)
     )
-    groups = _only_families(
-        documents.group(COLLECTION, spec, _delivery_filter(period, customers)), families
-    )
-    columns = ["article", "designation", "family", "quantity", "amount", "lines"]
-    if groups.empty:
-        return pd.DataFrame(columns=columns)
-    groups = groups.rename(columns={"count": "lines"})
-    totals = groups.groupby(["article", "family"], dropna=False, as_index=False).agg(
-        designation=("designation", "first"),
-        quantity=("quantity", "sum"),
-        amount=("amount", "sum"),
-        lines=("lines", "sum"),
-    )
-    top = totals.sort_values([measure, "article"], ascending=[False, True]).head(limit)
-    return top.reindex(columns=columns).reset_index(drop=True)
+    return _frame(sql, stmt)
 
 
 def customers_by_country(
@@ -198,14 +197,14 @@ def _month(column: ColumnElement[Any], *, postgres: bool) -> ColumnElement[Any]:
     return func.date_trunc("month", column) if postgres else func.strftime("%Y-%m", column)
 
 
-def _family() -> ColumnElement[str]:
-    return func.coalesce(_m.family, UNCLASSIFIED).label("family")
+def _family(table: Table = s.stock_movements) -> ColumnElement[str]:
+    return func.coalesce(table.c.family, UNCLASSIFIED).label("family")
 
 
-def _family_in(families: Sequence[str]) -> ColumnElement[bool]:
+def _family_in(table: Table, families: Sequence[str]) -> ColumnElement[bool]:
     named = [f for f in families if f != UNCLASSIFIED]
-    condition = _m.family.in_(named)
-    return condition | _m.family.is_(None) if UNCLASSIFIED in families else condition
+    condition = table.c.family.in_(named)
+    return condition | table.c.family.is_(None) if UNCLASSIFIED in families else condition
 
 
 def _movement_conditions(
@@ -216,7 +215,7 @@ def _movement_conditions(
 ) -> list[ColumnElement[bool]]:
     conditions = [_m.date_creation >= period.start, _m.date_creation <= period.end]
     if families:
-        conditions.append(_family_in(families))
+        conditions.append(_family_in(s.stock_movements, families))
     if movement_types:
         conditions.append(_m.type_mouvement.in_(list(movement_types)))
     if customers:
@@ -224,23 +223,14 @@ def _movement_conditions(
     return conditions
 
 
-def _delivery_filter(period: Period, customers: Sequence[str]) -> dict[str, Any]:
-    dates = {
-        "delivery_date": {
-            "$gte": period.start.isoformat(),
-            "$lt": period.end_exclusive.isoformat(),
-        }
-    }
-    chosen = {"customer": {"$in": list(customers)}} if customers else None
-    return merge_filters(dates, chosen)
-
-
-def _only_families(groups: list[dict[str, Any]], families: Sequence[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(groups)
-    if frame.empty:
-        return frame
-    frame["family"] = frame["family"].fillna(UNCLASSIFIED)
-    return frame[frame["family"].isin(list(families))] if families else frame
+def _delivery_conditions(
+    table: Table, period: Period, customers: Sequence[str]
+) -> list[ColumnElement[bool]]:
+    date = table.c.delivery_date
+    conditions = [date >= period.start, date <= period.end]
+    if customers:
+        conditions.append(table.c.customer.in_(list(customers)))
+    return conditions
 
 
 def _frame(sql: SqlStore, stmt: Any) -> pd.DataFrame:

@@ -1,29 +1,36 @@
-"""Browse delivery documents: pages of delivery notes, their lines, and chunked exports.
+"""Browse delivery notes: pages of notes with their lines, pick lists and chunked exports.
 
-The document store filters, sorts, skips and limits; Python receives one page of
-documents (or one chunk while exporting) at a time.
+Reads the relational projection of the delivery documents (`delivery_notes`,
+`delivery_lines`): the store filters, sorts, counts and pages; Python receives one page of
+notes and their lines (or one chunk while exporting) at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import ColumnElement, select
 
-from core.ports import DocumentStore
+from core.adapters import sql_schema as s
+from core.adapters.sql_store import SqlStore
+from core.queries import tables
 from core.queries.columns import DELIVERY_COLUMNS, DELIVERY_LINE_COLUMNS, column_map
-from core.queries.filters import ColumnFilter, document_filter, merge_filters
-from core.queries.tables import MAX_PAGE_SIZE, Page, Sort
+from core.queries.filters import ColumnFilter, sql_conditions
+from core.queries.tables import MAX_PAGE_SIZE, Page, Sort, stream_frames
 
-COLLECTION = "deliveries"
+DATASET = "deliveries"
 DEFAULT_PAGE_SIZE = 20
-DEFAULT_CHUNK_SIZE = 2_000  # documents per read while exporting
+DEFAULT_CHUNK_SIZE = 10_000  # lines per read while exporting
 DEFAULT_SORT: Sort = (("delivery_date", -1),)
 HEADER_COLUMNS = tuple(c.name for c in DELIVERY_COLUMNS)
-_HEADER_FIELDS = ("customer", "delivery_date", "month", "site", "currency", "country", "carrier")
+_TOTALS = ("line_count", "total_quantity", "total_amount")
+EXPORT_HEADER_COLUMNS = tuple(c for c in HEADER_COLUMNS if c not in ("delivery_no", *_TOTALS))
 _COLUMNS = column_map(DELIVERY_COLUMNS)
+_notes = s.delivery_notes
+_lines = s.delivery_lines
 
 
 @dataclass(frozen=True)
@@ -34,13 +41,8 @@ class DeliveryPage:
     lines: dict[str, pd.DataFrame]
 
 
-def where(filters: Sequence[ColumnFilter]) -> dict[str, Any]:
-    """The document filter for filters on the delivery header columns."""
-    return document_filter(filters, _COLUMNS)
-
-
 def fetch_deliveries(
-    documents: DocumentStore,
+    sql: SqlStore,
     *,
     filters: Sequence[ColumnFilter] = (),
     sort: Sort = DEFAULT_SORT,
@@ -50,69 +52,72 @@ def fetch_deliveries(
     """Page `page` of the delivery notes matching every filter, with their lines."""
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page must be >= 1 and page_size within 1..{MAX_PAGE_SIZE}")
-    for column, _ in sort:
-        if column not in _COLUMNS:
-            raise ValueError(f"unknown column {column!r}")
-    condition = where(filters)
-    total = documents.count(COLLECTION, condition)
-    docs = documents.find(
-        COLLECTION, condition, sort=sort, skip=(page - 1) * page_size, limit=page_size
+    headers = tables.fetch_page(
+        sql, DATASET, filters=filters, sort=sort, page=page, page_size=page_size
     )
-    headers = pd.DataFrame.from_records(
-        [{c: d.get(c) for c in HEADER_COLUMNS} for d in docs], columns=list(HEADER_COLUMNS)
-    )
+    numbers = list(headers.rows["delivery_no"])
+    lines = lines_of(sql, numbers)
     return DeliveryPage(
-        headers=Page(rows=headers, total=total, number=page, size=page_size),
-        lines={d["_id"]: lines_frame(d) for d in docs},
+        headers=headers,
+        lines={
+            no: lines.get(no, pd.DataFrame(columns=list(DELIVERY_LINE_COLUMNS))) for no in numbers
+        },
     )
 
 
-def lines_frame(document: Mapping[str, Any]) -> pd.DataFrame:
-    """The lines of one delivery document, in line order."""
-    lines = document.get("lines") or []
-    return pd.DataFrame.from_records(
-        [{c: line.get(c) for c in DELIVERY_LINE_COLUMNS} for line in lines],
-        columns=list(DELIVERY_LINE_COLUMNS),
+def lines_of(sql: SqlStore, numbers: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The lines of the given delivery notes, in line order, by delivery note."""
+    if not numbers:
+        return {}
+    stmt = (
+        select(_lines.c.delivery_no, *(_lines.c[c] for c in DELIVERY_LINE_COLUMNS))
+        .where(_lines.c.delivery_no.in_(list(numbers)))
+        .order_by(_lines.c.delivery_no, *_line_order())
     )
+    with sql.begin() as conn:
+        result = conn.execute(stmt)
+        frame = pd.DataFrame.from_records([tuple(r) for r in result], columns=list(result.keys()))
+    return {
+        str(no): group.drop(columns="delivery_no").reset_index(drop=True)
+        for no, group in frame.groupby("delivery_no", sort=False)
+    }
 
 
 def distinct_values(
-    documents: DocumentStore, column: str, *, filters: Sequence[ColumnFilter] = ()
+    sql: SqlStore,
+    column: str,
+    *,
+    filters: Sequence[ColumnFilter] = (),
+    limit: int = tables.DEFAULT_DISTINCT_LIMIT,
 ) -> list[Any]:
-    """The distinct non-empty values of a header column (a pick list)."""
+    """The first `limit` distinct non-empty values of a header column (a pick list)."""
     if column not in _COLUMNS:
         raise ValueError(f"unknown column {column!r}")
-    return documents.distinct(COLLECTION, column, where(filters))
+    return tables.distinct_values(sql, DATASET, column, filters=filters, limit=limit)
 
 
 def iter_line_frames(
-    documents: DocumentStore,
+    sql: SqlStore,
     *,
     filters: Sequence[ColumnFilter] = (),
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterator[pd.DataFrame]:
     """Every line of every matching delivery note, one row per line with its header fields,
-    read `chunk_size` documents at a time in delivery-note order (keyset paging on `_id`)."""
-    condition = where(filters)
-    columns = ["delivery_no", *_HEADER_FIELDS, *DELIVERY_LINE_COLUMNS]
-    last: str | None = None
-    while True:
-        after = {"_id": {"$gt": last}} if last is not None else None
-        docs = documents.find(
-            COLLECTION, merge_filters(condition, after), sort=(("_id", 1),), limit=chunk_size
+    in delivery-note and line order, streamed `chunk_size` lines at a time."""
+    conditions = sql_conditions(_notes, filters, _COLUMNS, postgres=sql.is_postgres)
+    stmt = (
+        select(
+            _lines.c.delivery_no,
+            *(_notes.c[c] for c in EXPORT_HEADER_COLUMNS),
+            *(_lines.c[c] for c in DELIVERY_LINE_COLUMNS),
         )
-        if not docs:
-            return
-        rows = [
-            {
-                "delivery_no": d["_id"],
-                **{f: d.get(f) for f in _HEADER_FIELDS},
-                **{c: line.get(c) for c in DELIVERY_LINE_COLUMNS},
-            }
-            for d in docs
-            for line in d.get("lines") or []
-        ]
-        yield pd.DataFrame.from_records(rows, columns=columns)
-        last = docs[-1]["_id"]
-        if len(docs) < chunk_size:
-            return
+        .join(_notes, _notes.c.delivery_no == _lines.c.delivery_no)
+        .where(*conditions)
+        .order_by(_lines.c.delivery_no, *_line_order())
+    )
+    yield from stream_frames(sql, stmt, chunk_size=chunk_size)
+
+
+def _line_order() -> list[ColumnElement[Any]]:
+    """Lines by number (those without one last), then by key: the documents' order."""
+    return [_lines.c.line_no.is_(None), _lines.c.line_no, _lines.c.line_key]

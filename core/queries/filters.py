@@ -3,8 +3,7 @@
 A filter names a column (see `core.queries.columns`) and a condition that fits its kind:
 `Contains` for text and codes, `OneOf` for picked values, `Between` for numbers, dates and
 times (bounds included, either optional). `sql_conditions` compiles them to SQLAlchemy for
-SQLite and PostgreSQL alike; `document_filter` to the `DocumentStore` filter language.
-Values are always bound as parameters.
+SQLite and PostgreSQL alike. Values are always bound as parameters.
 """
 
 from __future__ import annotations
@@ -134,57 +133,3 @@ def _coerce(value: Any, info: ColumnInfo) -> Any:
 
 def all_of(conditions: Sequence[ColumnElement[bool]]) -> ColumnElement[bool] | None:
     return and_(*conditions) if conditions else None
-
-
-# ------------------------------------------------------------------------ document side
-def document_filter(
-    filters: Sequence[ColumnFilter], columns: Mapping[str, ColumnInfo]
-) -> dict[str, Any]:
-    """The filters in the `DocumentStore` language (dates are ISO text in documents)."""
-    check(filters, columns)
-    where: dict[str, dict[str, Any]] = {}
-    for f in filters:
-        info = columns[f.column]
-        terms: dict[str, Any] = {}
-        if isinstance(f, Contains):
-            if f.text.strip():
-                terms["$contains"] = f.text.strip()
-        elif isinstance(f, OneOf):
-            terms["$in"] = [_document_value(v, info) for v in f.values]
-        else:
-            if f.low is not None:
-                terms["$gte"] = _document_value(f.low, info)
-            if f.high is not None:
-                if info.kind == "date":  # a stored date may carry a time after the day
-                    terms["$lt"] = (_coerce(f.high, info) + dt.timedelta(days=1)).isoformat()
-                else:
-                    terms["$lte"] = _document_value(f.high, info)
-        if not terms:
-            continue
-        existing = where.setdefault(f.column, {})
-        if existing.keys() & terms.keys():
-            raise ValueError(f"two filters of the same kind on {f.column!r}")
-        existing.update(terms)
-    return where
-
-
-def _document_value(value: Any, info: ColumnInfo) -> Any:
-    coerced = _coerce(value, info)
-    return coerced.isoformat() if isinstance(coerced, dt.date) else coerced
-
-
-def merge_filters(*filters: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Several document filters AND-ed into one (conditions on one path are combined)."""
-    merged: dict[str, Any] = {}
-    for where in filters:
-        for path, condition in (where or {}).items():
-            if path not in merged:
-                merged[path] = dict(condition) if isinstance(condition, Mapping) else condition
-                continue
-            current = merged[path]
-            if not isinstance(current, dict) or not isinstance(condition, Mapping):
-                raise ValueError(f"cannot combine two conditions on {path!r}")
-            if current.keys() & condition.keys():
-                raise ValueError(f"two conditions of the same kind on {path!r}")
-            current.update(condition)
-    return merged

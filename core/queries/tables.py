@@ -35,6 +35,7 @@ Sort = Sequence[tuple[str, int]]  # (column, 1 ascending | -1 descending)
 _TABLES: dict[str, tuple[Table, str]] = {  # dataset -> (table, unique tie-break column)
     "stock_movements": (s.stock_movements, "id"),
     "customers": (s.customers, "customer_id"),
+    "deliveries": (s.delivery_notes, "delivery_no"),
 }
 
 

@@ -18,7 +18,6 @@ import streamlit as st
 from core import exports
 from core.adapters.sql_store import SqlStore
 from core.bootstrap import Services
-from core.ports import DocumentStore
 from core.queries import deliveries, tables
 from core.queries.columns import ColumnInfo
 from core.queries.customers import attribute_columns
@@ -82,7 +81,7 @@ def customer_attributes(_sql: SqlStore, store: str) -> tuple[ColumnInfo, ...]:
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
 def delivery_page(
-    _documents: DocumentStore,
+    _sql: SqlStore,
     store: str,
     filters: tuple[ColumnFilter, ...],
     sort: tuple[tuple[str, int], ...],
@@ -90,13 +89,13 @@ def delivery_page(
     page_size: int,
 ) -> deliveries.DeliveryPage:
     return deliveries.fetch_deliveries(
-        _documents, filters=filters, sort=sort, page=page, page_size=page_size
+        _sql, filters=filters, sort=sort, page=page, page_size=page_size
     )
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
-def delivery_pick_list(_documents: DocumentStore, store: str, column: str) -> list[Any]:
-    return deliveries.distinct_values(_documents, column)[: PICK_LIST_LIMIT + 1]
+def delivery_pick_list(_sql: SqlStore, store: str, column: str) -> list[Any]:
+    return deliveries.distinct_values(_sql, column, limit=PICK_LIST_LIMIT + 1)
 
 
 # ------------------------------------------------------------------------------ widgets

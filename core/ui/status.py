@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from core.bootstrap import Services
-from core.consume import DELIVERIES_COLLECTION
 
 
 def stored_counts(svc: Services) -> dict[str, int]:
     return {
         "Stock movements": svc.sql.count_rows("stock_movements"),
-        "Delivery notes": svc.documents.count(DELIVERIES_COLLECTION),
+        "Delivery notes": svc.sql.count_rows("delivery_notes"),
         "Customers": svc.sql.count_rows("customers"),
     }

@@ -2,7 +2,7 @@
 
 Master data: every stored customer, its fixed columns and every key of its JSON
 `attributes`. Behaviour (optional): `rfm_features` over customer deliveries, read either from
-the delivery notes of the document store or from the stock movements of type
+the delivery notes (their relational projection) or from the stock movements of type
 'Livraison client' (customer = `tiers`, raw materials left out), optionally from a start
 date, and never more than `DEFAULT_MAX_LINES` lines. Every choice is stated in the steps.
 """
@@ -155,7 +155,7 @@ def _lines(
         else _movement_lines(services.sql, since)
     )
     where = (
-        "delivery lines from the document store"
+        "delivery lines of the delivery notes"
         if behaviour == "deliveries"
         else f"'{CUSTOMER_DELIVERY}' stock movements (raw materials left out)"
     )
@@ -182,7 +182,9 @@ def _lines(
 
 def _delivery_lines(services: Services, since: dt.date | None) -> Iterator[pd.DataFrame]:
     filters = (Between("delivery_date", low=since),) if since else ()
-    for frame in delivery_queries.iter_line_frames(services.documents, filters=filters):
+    for frame in delivery_queries.iter_line_frames(
+        services.sql, filters=filters, chunk_size=READ_CHUNK
+    ):
         frame = frame.rename(columns={"customer": CUSTOMER_ID})
         frame[LINE] = _line_keys(frame, ("delivery_no", "line_no", "article", "lot"))
         yield frame[list(LINE_COLUMNS)]

@@ -5,39 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import threading
 
 import pandas as pd
-import pytest
 from sqlalchemy import select
 
-from background.worker import ConsumeJob
 from core.adapters import sql_schema as s
-from core.bootstrap import Services, build_services
+from core.bootstrap import Services
 from core.consume import DELIVERIES_COLLECTION
 from core.ports import Message
-from core.usecases.commit import UploadFacts, commit_upload
+from core.usecases.commit import commit_upload
 
-
-@pytest.fixture
-def stack(stack_settings) -> Services:
-    services = build_services(stack_settings)
-    yield services
-    services.close()
-
-
-def _facts(dataset: str, valid: pd.DataFrame, sha: str = "a" * 64) -> UploadFacts:
-    return UploadFacts(
-        dataset=dataset,
-        file_name=f"{dataset}.xlsx",
-        sha256=sha,
-        sheet="Sheet1",
-        layout=None,
-        mapping={},
-        total_rows=len(valid),
-        rejected_rows=0,
-        duplicate_rows=0,
-    )
+from .conftest import drain, facts
 
 
 def _customers(n: int) -> pd.DataFrame:
@@ -83,25 +61,17 @@ def _movements(n: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _drain(services: Services) -> None:
-    job = ConsumeJob(services, threading.Event(), budget_s=30)
-    for _ in range(20):
-        if job() == 0:
-            break
-    job.close()
-
-
 def test_committed_customers_are_stored_once_with_their_upload_counted(stack: Services) -> None:
     topic = stack.settings.topic("customers")
     result = commit_upload(
-        _facts("customers", _customers(50)),
+        facts("customers", _customers(50)),
         _customers(50),
         sql=stack.sql,
         bus=stack.bus,
         topic=topic,
     )
     assert result.published == 50
-    _drain(stack)
+    drain(stack)
     assert stack.sql.count_rows("customers") == 50
     upload = stack.sql.get_upload(result.upload_id)
     assert (upload["status"], upload["stored"], upload["published"]) == ("stored", 50, 50)
@@ -114,14 +84,14 @@ def test_committed_customers_are_stored_once_with_their_upload_counted(stack: Se
 def test_the_same_file_committed_twice_adds_nothing(stack: Services) -> None:
     topic = stack.settings.topic("customers")
     first = commit_upload(
-        _facts("customers", _customers(10)),
+        facts("customers", _customers(10)),
         _customers(10),
         sql=stack.sql,
         bus=stack.bus,
         topic=topic,
     )
     again = commit_upload(
-        _facts("customers", _customers(10)),
+        facts("customers", _customers(10)),
         _customers(10),
         sql=stack.sql,
         bus=stack.bus,
@@ -129,7 +99,7 @@ def test_the_same_file_committed_twice_adds_nothing(stack: Services) -> None:
     )
     assert again.already_loaded is not None and again.already_loaded["id"] == first.upload_id
     assert again.published == 0
-    _drain(stack)
+    drain(stack)
     assert stack.sql.count_rows("customers") == 10
 
 
@@ -148,14 +118,14 @@ def test_replaying_every_topic_leaves_the_stores_and_counters_unchanged(stack: S
     topic = stack.settings.topic("stock_movements")
     movements = _movements(60)
     result = commit_upload(
-        _facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
+        facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
     )
-    _drain(stack)
+    drain(stack)
     before_sum = _checksum(stack)
     before_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
     stack.bus.reset_group("pipeworks-worker", [topic])
     assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 60
-    _drain(stack)
+    drain(stack)
     assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 0
     assert stack.sql.count_rows("stock_movements") == 60
     assert _checksum(stack) == before_sum
@@ -168,9 +138,9 @@ def test_customer_deliveries_among_movements_become_delivery_documents(stack: Se
     topic = stack.settings.topic("stock_movements")
     movements = _movements(30)
     commit_upload(
-        _facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
+        facts("stock_movements", movements), movements, sql=stack.sql, bus=stack.bus, topic=topic
     )
-    _drain(stack)
+    drain(stack)
     expected = movements[movements.type_mouvement == "Livraison client"]
     docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=100)
     assert sorted(d["_id"] for d in docs) == sorted(expected.piece.unique())
@@ -187,13 +157,13 @@ def test_a_poison_message_is_dead_lettered_and_the_loop_goes_on(stack: Services)
     stack.bus.publish(topic, [Message(key="x", value={"v": 99, "nonsense": True})])
     customers = _customers(5)
     commit_upload(
-        _facts("customers", customers, sha="b" * 64),
+        facts("customers", customers, sha="b" * 64),
         customers,
         sql=stack.sql,
         bus=stack.bus,
         topic=topic,
     )
-    _drain(stack)
+    drain(stack)
     assert stack.sql.count_rows("customers") == 5
     dead = stack.sql.dead_letter_list()
     assert len(dead) == 1 and "version" in dead[0]["error"]

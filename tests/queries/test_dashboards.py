@@ -1,6 +1,5 @@
-"""Dashboard aggregations computed in the stores, checked against pandas on the seeded rows:
-SQL GROUP BY on SQLite and PostgreSQL, `DocumentStore.group` on the embedded store and on
-FerretDB."""
+"""Dashboard aggregations computed in the relational store (SQLite and PostgreSQL), checked
+against pandas on the seeded rows and delivery documents."""
 
 from __future__ import annotations
 
@@ -13,18 +12,18 @@ from core.queries import dashboards
 from core.queries.periods import Period
 from tests import seeding
 
-from .conftest import DocumentCase, SqlCase
+from .conftest import SqlCase
 
 SPRING = Period(dt.date(2024, 3, 1), dt.date(2024, 6, 30))
 
 
-def _movements(case: SqlCase | DocumentCase) -> pd.DataFrame:
+def _movements(case: SqlCase) -> pd.DataFrame:
     rows = pd.DataFrame(case.seeded.movements)
     rows["family"] = rows["family"].fillna(dashboards.UNCLASSIFIED)
     return rows
 
 
-def _lines(case: DocumentCase) -> pd.DataFrame:
+def _lines(case: SqlCase) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"customer": d["customer"], "month": d["month"], "date": d["delivery_date"], **line}
@@ -100,9 +99,9 @@ def test_customers_by_country_counts_one_country_under_its_french_and_english_na
     assert public.customers.sum() == (people.status == "Public").sum()
 
 
-def test_deliveries_per_customer_and_month_sum_the_documents(document_case):
-    result = dashboards.deliveries_by_customer_month(document_case.documents, period=SPRING)
-    docs = pd.DataFrame(document_case.seeded.deliveries)
+def test_deliveries_per_customer_and_month_sum_the_documents(sql_case):
+    result = dashboards.deliveries_by_customer_month(sql_case.sql, period=SPRING)
+    docs = pd.DataFrame(sql_case.seeded.deliveries)
     docs = docs[docs.delivery_date.between("2024-03-01", "2024-06-30")]
     expected = docs.groupby(["customer", "month"], as_index=False)[
         ["total_quantity", "total_amount"]
@@ -114,13 +113,13 @@ def test_deliveries_per_customer_and_month_sum_the_documents(document_case):
 
 
 def test_deliveries_per_customer_and_month_of_chosen_families_count_only_their_lines(
-    document_case,
+    sql_case,
 ):
-    customers = sorted({d["customer"] for d in document_case.seeded.deliveries})[:10]
+    customers = sorted({d["customer"] for d in sql_case.seeded.deliveries})[:10]
     result = dashboards.deliveries_by_customer_month(
-        document_case.documents, period=SPRING, customers=customers, families=["Conduit"]
+        sql_case.sql, period=SPRING, customers=customers, families=["Conduit"]
     )
-    lines = _lines(document_case)
+    lines = _lines(sql_case)
     lines = lines[
         lines.date.between("2024-03-01", "2024-06-30")
         & (lines.family == "Conduit")
@@ -133,10 +132,10 @@ def test_deliveries_per_customer_and_month_of_chosen_families_count_only_their_l
 
 
 @pytest.mark.parametrize("measure", ["quantity", "amount"])
-def test_top_products_are_the_articles_delivered_most(document_case, measure):
+def test_top_products_are_the_articles_delivered_most(sql_case, measure):
     year = Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
-    result = dashboards.top_products(document_case.documents, period=year, measure=measure, limit=5)
-    lines = _lines(document_case)
+    result = dashboards.top_products(sql_case.sql, period=year, measure=measure, limit=5)
+    lines = _lines(sql_case)
     expected = (
         lines.groupby("article", as_index=False)[measure]
         .sum()
@@ -148,9 +147,9 @@ def test_top_products_are_the_articles_delivered_most(document_case, measure):
     assert result.designation.notna().all()
 
 
-def test_a_period_without_deliveries_gives_empty_frames_with_their_columns(document_case):
+def test_a_period_without_deliveries_gives_empty_frames_with_their_columns(sql_case):
     empty = Period(dt.date(2030, 1, 1), dt.date(2030, 1, 31))
-    by_month = dashboards.deliveries_by_customer_month(document_case.documents, period=empty)
-    top = dashboards.top_products(document_case.documents, period=empty, families=["Conduit"])
+    by_month = dashboards.deliveries_by_customer_month(sql_case.sql, period=empty)
+    top = dashboards.top_products(sql_case.sql, period=empty, families=["Conduit"])
     assert by_month.empty and list(by_month.columns) == ["customer", "month", "quantity", "amount"]
     assert top.empty and "article" in top.columns

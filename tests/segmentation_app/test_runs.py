@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 
 from core.adapters import sql_schema as s
 from core.bootstrap import Services
-from core.queries.deliveries import COLLECTION
 from core.segmentation import (
     SegmentationError,
     choose_k,
@@ -104,7 +103,7 @@ def test_behaviour_from_delivery_notes_and_from_stock_movements_agree(stored: Se
     ids = [str(i) for i in range(1, 301)]
     rows = seeding.movement_rows(600, seed=11, customer_ids=[*ids, *["X-unknown"] * 20])
     seeding.write_rows(stored.sql, movements=rows)
-    stored.documents.upsert(COLLECTION, seeding.delivery_documents(rows))
+    seeding.write_deliveries(stored.sql, stored.documents, seeding.delivery_documents(rows))
 
     from_notes = uc.load_customer_features(stored, behaviour="deliveries")
     from_movements = uc.load_customer_features(stored, behaviour="movements")
@@ -130,7 +129,7 @@ def test_behaviour_from_delivery_notes_and_from_stock_movements_agree(stored: Se
     since = dt.date(2024, 7, 1)
     later = uc.load_customer_features(stored, behaviour="deliveries", since=since)
     count = int((delivered["date_creation"] >= since).sum())
-    assert f"{count:,} delivery lines from the document store dated 2024-07-01" in later.steps[1]
+    assert f"{count:,} delivery lines of the delivery notes dated 2024-07-01" in later.steps[1]
     capped = uc.load_customer_features(stored, behaviour="movements", max_lines=10)
     assert any("Reading stopped at 10 lines" in step for step in capped.steps)
 

@@ -1,0 +1,44 @@
+"""Shared pieces of the consume-path tests: the services of an isolated stack (embedded and
+servers), committing rows as the upload page does, and draining the bus as the worker does."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+
+from background.worker import ConsumeJob
+from core.bootstrap import Services, build_services
+from core.usecases.commit import UploadFacts
+
+
+@pytest.fixture
+def stack(stack_settings) -> Services:
+    services = build_services(stack_settings)
+    yield services
+    services.close()
+
+
+def facts(dataset: str, valid: pd.DataFrame, sha: str = "a" * 64) -> UploadFacts:
+    """What the upload page knows of a validated file of `valid` rows."""
+    return UploadFacts(
+        dataset=dataset,
+        file_name=f"{dataset}.xlsx",
+        sha256=sha,
+        sheet="Sheet1",
+        layout=None,
+        mapping={},
+        total_rows=len(valid),
+        rejected_rows=0,
+        duplicate_rows=0,
+    )
+
+
+def drain(services: Services) -> None:
+    """Run the worker's consume job until the bus has nothing more."""
+    job = ConsumeJob(services, threading.Event(), budget_s=30)
+    for _ in range(20):
+        if job() == 0:
+            break
+    job.close()
