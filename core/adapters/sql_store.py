@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from core.adapters import sql_schema as s
 from core.errors import StoreUnavailable
 
-SQLITE_CHUNK = 500  # rows per statement; SQLite allows 32k bound parameters
+VALUES_CHUNK = 500  # rows per multi-row INSERT on PostgreSQL below the COPY threshold
 COPY_THRESHOLD = 200  # from this many rows PostgreSQL loads through COPY into a staging table
 
 UPLOAD_STATUSES = ("validated", "publishing", "published", "stored", "failed")
@@ -312,17 +312,22 @@ def _upsert(
     if postgres and len(unique) >= COPY_THRESHOLD:
         _copy_upsert(conn, table, unique, columns=columns, key=key)
         return
-    dialect = postgresql if postgres else sqlite
-    for start in range(0, len(unique), SQLITE_CHUNK):
-        chunk = unique[start : start + SQLITE_CHUNK]
-        stmt = dialect.insert(table).values(chunk)
-        updates = {c: stmt.excluded[c] for c in columns if c not in key}
-        stmt = (
-            stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
-            if updates
-            else stmt.on_conflict_do_nothing(index_elements=list(key))
-        )
-        conn.execute(stmt)
+    if not postgres:
+        # One single-row statement executed for every row: SQLAlchemy compiles a multi-row
+        # VALUES statement far more slowly than SQLite runs it (10x at 25 columns).
+        conn.execute(_on_conflict(sqlite.insert(table), columns=columns, key=key), unique)
+        return
+    for start in range(0, len(unique), VALUES_CHUNK):
+        chunk = unique[start : start + VALUES_CHUNK]
+        conn.execute(_on_conflict(postgresql.insert(table).values(chunk), columns=columns, key=key))
+
+
+def _on_conflict(stmt: Any, *, columns: Sequence[str], key: Sequence[str]) -> Any:
+    """`stmt` (a dialect's INSERT) updating every non-key column of a row that exists."""
+    updates = {c: stmt.excluded[c] for c in columns if c not in key}
+    if updates:
+        return stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
+    return stmt.on_conflict_do_nothing(index_elements=list(key))
 
 
 def _insert_ignore(
