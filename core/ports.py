@@ -99,20 +99,6 @@ Filter = Mapping[str, Any]
 Sort = Sequence[tuple[str, int]]  # (dotted field path, 1 ascending | -1 descending)
 
 
-@dataclass(frozen=True)
-class GroupSpec:
-    """An aggregation: optionally unwind an array field, group by fields, sum others.
-
-    Produces one dict per group with the `by` fields (under their last path segment, or the
-    name given in `names`), each `sums` output name, and `count` (documents or unwound lines).
-    """
-
-    by: Sequence[str]
-    sums: Mapping[str, str] = field(default_factory=dict)  # output name -> dotted field path
-    unwind: str | None = None
-    names: Mapping[str, str] = field(default_factory=dict)  # dotted path -> output name
-
-
 class DocumentStore(abc.ABC):
     """Collections of JSON documents keyed by `_id`.
 
@@ -122,7 +108,6 @@ class DocumentStore(abc.ABC):
     - `get_many` returns the stored documents for the given ids (missing ones absent);
     - `find`/`count` apply the filter language above; `find` sorts, skips and limits in the
       store, never loading the whole collection;
-    - `group` aggregates in the store;
     - raises `StoreUnavailable` when the store cannot be reached.
     """
 
@@ -145,14 +130,6 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     def count(self, collection: str, where: Filter | None = None) -> int: ...
-
-    @abc.abstractmethod
-    def group(
-        self, collection: str, spec: GroupSpec, where: Filter | None = None
-    ) -> list[dict[str, Any]]: ...
-
-    @abc.abstractmethod
-    def distinct(self, collection: str, path: str, where: Filter | None = None) -> list[Any]: ...
 
     @abc.abstractmethod
     def drop(self, collection: str) -> None: ...

@@ -1,10 +1,10 @@
 """The embedded `DocumentStore`: one SQLite file, one table per collection.
 
-Each table holds `_id TEXT PRIMARY KEY, doc TEXT` (the document as JSON). Filters, sorts and
-groups compile to SQL over `json_extract`/`json_type` (and `json_each` to unwind an array),
-with every value bound as a parameter, so the store does the work and Python only receives
-the rows asked for. The file is in WAL mode with a busy timeout, and each thread of each
-process gets its own connection, so several workers and pages can share it.
+Each table holds `_id TEXT PRIMARY KEY, doc TEXT` (the document as JSON). Filters and sorts
+compile to SQL over `json_extract`/`json_type`, with every value bound as a parameter, so the
+store does the work and Python only receives the rows asked for. The file is in WAL mode with
+a busy timeout, and each thread of each process gets its own connection, so several workers
+and pages can share it.
 
 The rules every adapter of the port applies identically (document values, field paths,
 collection names, the filter language, the total order of `find`) are defined at the top of
@@ -27,13 +27,12 @@ from typing import Any
 
 from core.adapters.sqlite_connections import ThreadConnections
 from core.errors import StoreUnavailable
-from core.ports import DocumentStore, Filter, GroupSpec, Sort
+from core.ports import DocumentStore, Filter, Sort
 
 DEFAULT_SETTING = "PIPEWORKS_DATA_DIR"
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
 SERVICE = "SQLite document store"
 ID = "_id"
-COUNT = "count"
 MAX_NAME_LENGTH = 100
 
 # --------------------------------------------------------------- rules shared by adapters
@@ -185,19 +184,6 @@ def check_page(skip: int, limit: int) -> None:
         raise ValueError("skip and limit must not be negative")
 
 
-def group_names(spec: GroupSpec) -> dict[str, str]:
-    """Output name of each `by` path: `spec.names[path]` or the path's last segment."""
-    names = {path: spec.names.get(path, split_path(path)[-1]) for path in spec.by}
-    for path in spec.sums.values():
-        split_path(path)
-    if spec.unwind is not None:
-        split_path(spec.unwind)
-    outputs = [*names.values(), *spec.sums, COUNT]
-    if len(set(outputs)) != len(outputs) or not all(_SEGMENT.fullmatch(n) for n in outputs):
-        raise ValueError(f"group output names must be distinct field names: {outputs}")
-    return names
-
-
 # ------------------------------------------------------------------------- the adapter
 _NUMBER_TYPES = "('integer', 'real')"
 _RANK = (
@@ -208,11 +194,10 @@ _RANK = (
 
 @dataclass(frozen=True)
 class _Field:
-    """SQL expressions reading one field of the row (or of the unwound element `j`)."""
+    """SQL expressions reading one field of the row."""
 
     value: str  # SQL value (booleans read as 1/0, objects and arrays as JSON text)
     type: str  # json_type: 'null', 'true', 'integer', 'text', ... or NULL when missing
-    json: str  # the field as JSON text, NULL when missing
 
     @property
     def rank(self) -> str:
@@ -227,17 +212,11 @@ def _json_path(segments: Sequence[str]) -> str:
     return "".join(f'."{s}"' for s in segments)
 
 
-def _field(path: str, *, unwind: str | None = None) -> _Field:
+def _field(path: str) -> _Field:
     if path == ID:
-        return _Field("_id", "'text'", "json_quote(_id)")
-    if unwind is not None and (path == unwind or path.startswith(unwind + ".")):
-        rest = _json_path(split_path(path)[len(split_path(unwind)) :])
-        location = f"(j.fullkey || {_literal(rest)})" if rest else "j.fullkey"
-    else:
-        location = _literal("$" + _json_path(split_path(path)))
-    return _Field(
-        f"json_extract(doc, {location})", f"json_type(doc, {location})", f"(doc -> {location})"
-    )
+        return _Field("_id", "'text'")
+    location = _literal("$" + _json_path(split_path(path)))
+    return _Field(f"json_extract(doc, {location})", f"json_type(doc, {location})")
 
 
 def _table(collection: str) -> str:
@@ -290,10 +269,6 @@ def _order_by(order: Sequence[tuple[str, int]]) -> str:
     return ", ".join(terms)
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def _contains(text: str | None, needle: str) -> bool:
     return text is not None and needle in text.lower()
 
@@ -302,10 +277,9 @@ class SqliteDocumentStore(DocumentStore):
     """Collections of JSON documents in one SQLite file (see the module docstring).
 
     Document values follow `plain_value`: dates and datetimes are stored as ISO 8601 text,
-    NaN as None; `_id` must be text. Filters, sorts and groups apply to scalar fields (an
-    array field is only read whole, except by `GroupSpec.unwind`). In `group`, a missing field
-    and a null one fall in the same group. Raises `StoreUnavailable` when the file cannot be
-    opened, created or locked in time.
+    NaN as None; `_id` must be text. Filters and sorts apply to scalar fields (an array field
+    is only read whole). Raises `StoreUnavailable` when the file cannot be opened, created or
+    locked in time.
     """
 
     def __init__(
@@ -364,49 +338,6 @@ class SqliteDocumentStore(DocumentStore):
         )
         rows = self._select(sql, params)
         return rows[0][0] if rows else 0
-
-    def group(
-        self, collection: str, spec: GroupSpec, where: Filter | None = None
-    ) -> list[dict[str, Any]]:
-        names = group_names(spec)
-        params: list[Any] = []
-        source = _table(collection)
-        condition = _where(parse_filter(where), params)
-        if spec.unwind is not None:
-            # Documents whose field is missing or null have no lines, as in MongoDB's $unwind.
-            whole = _field(spec.unwind)
-            array = _literal("$" + _json_path(split_path(spec.unwind)))
-            source += f", json_each(doc, {array}) AS j"
-            condition += f" AND coalesce({whole.type}, 'null') != 'null'"
-        keys = {name: _field(path, unwind=spec.unwind) for path, name in names.items()}
-        sums = {name: _field(path, unwind=spec.unwind) for name, path in spec.sums.items()}
-        columns = [f.json for f in keys.values()]
-        columns += [
-            f"coalesce(sum(CASE WHEN {f.type} IN {_NUMBER_TYPES} THEN {f.value} END), 0)"
-            for f in sums.values()
-        ]
-        sql = f"SELECT {', '.join([*columns, 'count(*)'])} FROM {source} WHERE {condition}"
-        if keys:
-            grouping = ", ".join(f"{f.rank}, {f.value}" for f in keys.values())
-            sql += f" GROUP BY {grouping} ORDER BY {grouping}"
-        result = []
-        for row in self._select(sql, params):
-            if row[-1] == 0:
-                continue  # no documents, no group (as in MongoDB)
-            values = [_loads(v) for v in row[: len(keys)]] + list(row[len(keys) :])
-            result.append(dict(zip([*keys, *sums, COUNT], values, strict=True)))
-        return result
-
-    def distinct(self, collection: str, path: str, where: Filter | None = None) -> list[Any]:
-        """The distinct non-null values of a field, in the store's sort order."""
-        params: list[Any] = []
-        f = _field(path)
-        sql = (
-            f"SELECT {f.json}, {f.rank}, {f.value} FROM {_table(collection)}"
-            f" WHERE {_where(parse_filter(where), params)} AND coalesce({f.type}, 'null') != 'null'"
-            f" GROUP BY {f.rank}, {f.value} ORDER BY {f.rank}, {f.value}"
-        )
-        return [json.loads(row[0]) for row in self._select(sql, params)]
 
     def drop(self, collection: str) -> None:
         with self._transaction() as conn:

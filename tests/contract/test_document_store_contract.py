@@ -15,7 +15,7 @@ import pytest
 from core.adapters.mongo_documents import MongoDocumentStore
 from core.adapters.sqlite_documents import SqliteDocumentStore
 from core.errors import StoreUnavailable
-from core.ports import DocumentStore, GroupSpec
+from core.ports import DocumentStore
 
 UNREACHABLE_MONGO_URL = "mongodb://127.0.0.1:1/"
 UNREACHABLE_TIMEOUT_MS = 500
@@ -237,8 +237,6 @@ def test_a_collection_never_written_reads_as_empty(store: DocumentStore, coll: s
     assert store.find(coll) == []
     assert store.count(coll) == 0
     assert store.get_many(coll, ["a"]) == {}
-    assert store.group(coll, GroupSpec(by=["k"])) == []
-    assert store.distinct(coll, "k") == []
 
 
 @pytest.mark.parametrize(
@@ -419,136 +417,11 @@ def test_find_without_sort_pages_in_id_order(store: DocumentStore, deliveries: s
     assert ids(store.find(deliveries, {"urgent": False}, skip=2)) == ["BL-4"]
 
 
-# -------------------------------------------------------------- count and distinct
+# --------------------------------------------------------------------------- count
 def test_count_applies_the_filter(store: DocumentStore, deliveries: str) -> None:
     assert store.count(deliveries) == 5
     assert store.count(deliveries, {"customer.code": "C1", "urgent": False}) == 1
     assert store.count(deliveries, {"region": "Ouest"}) == 0
-
-
-def test_distinct_lists_each_non_null_value_once_in_order(
-    store: DocumentStore, deliveries: str
-) -> None:
-    assert store.distinct(deliveries, "region") == ["Nord", "Sud"]
-    assert store.distinct(deliveries, "customer.code") == ["C1", "C2", "C3"]
-    assert store.distinct(deliveries, "total") == [15, 40, 60, 80, 120.5]
-    assert store.distinct(deliveries, "customer.code", {"urgent": True}) == ["C1", "C2"]
-    assert store.distinct(deliveries, "nowhere") == []
-
-
-# -------------------------------------------------------------------------- group
-def test_group_by_one_field_sums_and_counts(store: DocumentStore, deliveries: str) -> None:
-    spec = GroupSpec(by=["customer.code"], sums={"total": "total"})
-
-    assert store.group(deliveries, spec) == [
-        {"code": "C1", "total": 160.5, "count": 2},
-        {"code": "C2", "total": 140, "count": 2},
-        {"code": "C3", "total": 15, "count": 1},
-    ]
-
-
-def test_group_by_two_fields_with_names_and_a_filter(store: DocumentStore, deliveries: str) -> None:
-    spec = GroupSpec(
-        by=["customer.code", "urgent"],
-        sums={"amount": "total"},
-        names={"customer.code": "customer"},
-    )
-
-    assert store.group(deliveries, spec, {"total": {"$lt": 100}}) == [
-        {"customer": "C1", "urgent": False, "amount": 40, "count": 1},
-        {"customer": "C2", "urgent": False, "amount": 80, "count": 1},
-        {"customer": "C2", "urgent": True, "amount": 60, "count": 1},
-        {"customer": "C3", "urgent": False, "amount": 15, "count": 1},
-    ]
-
-
-def test_group_puts_missing_and_null_keys_in_one_group(
-    store: DocumentStore, deliveries: str
-) -> None:
-    spec = GroupSpec(by=["region"], sums={"total": "total"})
-
-    assert store.group(deliveries, spec) == [
-        {"region": None, "total": 75, "count": 2},
-        {"region": "Nord", "total": 80, "count": 1},
-        {"region": "Sud", "total": 160.5, "count": 2},
-    ]
-
-
-def test_group_unwinds_lines_to_sum_quantities_per_article(
-    store: DocumentStore, deliveries: str
-) -> None:
-    spec = GroupSpec(by=["lines.article"], sums={"qty": "lines.qty"}, unwind="lines")
-
-    assert store.group(deliveries, spec) == [
-        {"article": "P100", "qty": 13, "count": 2},
-        {"article": "P200", "qty": 12, "count": 2},
-        {"article": "P300", "qty": 1.5, "count": 1},
-    ]
-
-
-def test_group_unwinds_by_a_document_field_and_a_line_field(
-    store: DocumentStore, deliveries: str
-) -> None:
-    spec = GroupSpec(
-        by=["customer.code", "lines.article"],
-        sums={"qty": "lines.qty"},
-        unwind="lines",
-        names={"customer.code": "customer"},
-    )
-
-    assert store.group(deliveries, spec, {"day": {"$lt": "2026-02-01"}}) == [
-        {"customer": "C1", "article": "P100", "qty": 10, "count": 1},
-        {"customer": "C1", "article": "P200", "qty": 5, "count": 1},
-        {"customer": "C2", "article": "P100", "qty": 3, "count": 1},
-    ]
-
-
-def test_group_unwinds_a_nested_array_of_plain_values(store: DocumentStore, coll: str) -> None:
-    store.upsert(
-        coll,
-        [
-            {"_id": "a", "order": {"tags": ["pipe", "elbow", "pipe"], "lines": [{"qty": 2}]}},
-            {"_id": "b", "order": {"tags": ["elbow"], "lines": [{"qty": 3}, {"qty": 4}]}},
-            {"_id": "c", "order": {"tags": None}},
-            {"_id": "d", "order": {}},
-        ],
-    )
-
-    assert store.group(coll, GroupSpec(by=["order.tags"], unwind="order.tags")) == [
-        {"tags": "elbow", "count": 2},
-        {"tags": "pipe", "count": 2},
-    ]
-    assert store.group(
-        coll, GroupSpec(by=[], sums={"qty": "order.lines.qty"}, unwind="order.lines")
-    ) == [{"qty": 9, "count": 3}]
-
-
-def test_group_without_keys_totals_everything(store: DocumentStore, deliveries: str) -> None:
-    lines = GroupSpec(by=[], sums={"qty": "lines.qty"}, unwind="lines")
-
-    assert store.group(deliveries, GroupSpec(by=[], sums={"t": "total"})) == [
-        {"t": 315.5, "count": 5}
-    ]
-    assert store.group(deliveries, lines) == [{"qty": 26.5, "count": 5}]
-    assert store.group(deliveries, lines, {"region": "Ouest"}) == []
-
-
-def test_group_sums_ignore_values_that_are_not_numbers(store: DocumentStore, coll: str) -> None:
-    store.upsert(
-        coll,
-        [
-            {"_id": "a", "k": "x", "v": 2},
-            {"_id": "b", "k": "x", "v": "3"},
-            {"_id": "c", "k": "x", "v": None},
-            {"_id": "d", "k": "x"},
-            {"_id": "e", "k": "y", "v": "7"},
-        ],
-    )
-
-    assert store.group(coll, GroupSpec(by=["k"], sums={"v": "v"})) == [
-        {"k": "x", "v": 2, "count": 4},
-        {"k": "y", "v": 0, "count": 1},
-    ]
 
 
 # ------------------------------------------------------------------ indexes, ping
