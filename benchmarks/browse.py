@@ -1,22 +1,26 @@
-"""Browse and dashboard queries at 100k and 1M stock movements on PostgreSQL.
+"""Browse and dashboard queries on PostgreSQL (stock movements) and on the delivery
+projection in PostgreSQL and embedded SQLite.
 
-For each size: a dedicated database is filled directly on the server (generate_series, with
-realistic shares of movement types, families, dates and customers), then VACUUM ANALYZE; the
-delivery documents (about a third of the movements, 1-5 lines each) go to the embedded
-document store. Each query then runs through the app's own functions; the table reports
+Stock movements, for each --sizes: a dedicated database is filled directly on the server
+(generate_series, with realistic shares of movement types, families, dates and customers),
+then VACUUM ANALYZE. Deliveries, for each --notes: delivery documents (1-5 lines each, skewed
+customers) are projected into `delivery_notes`/`delivery_lines` through the worker's own code
+(`core.consume.project` and `SqlStore.write_batch`), into a PostgreSQL database and a SQLite
+file. Each query then runs through the app's own functions; the table reports
 
     app ms     median wall time of the call in this process (driver and DataFrame included)
     server ms  median PostgreSQL execution time of the call's statements (EXPLAIN ANALYZE)
     rss MB     this process's resident memory after the call, and its growth during the call
 
-Goal: every browse and dashboard call under 1 s, and memory flat from 100k to 1M.
-With --ferretdb, the document queries are also timed once each on that server, with the
-deliveries of --ferretdb-size movements (FerretDB 1.x is far slower: see the results).
+Goal: every browse and dashboard call under 1 s, and memory flat. `BEFORE` holds the figures
+the deliveries screens had when they read the document store (same 2-core machine), and the
+results give the ratio to them.
 
-    python benchmarks/browse.py [--sizes 100000 1000000] [--url URL] [--ferretdb]
+    python benchmarks/browse.py [--sizes 100000 1000000] [--notes 100000 300000] [--url URL]
 
-The URL defaults to PIPEWORKS_DATABASE_URL; databases named pipeworks_bench_<size> are
-created, and dropped at the end unless --keep. Results: benchmarks/results/browse.json.
+The URL defaults to PIPEWORKS_DATABASE_URL; databases named pipeworks_bench_<size> and
+pipeworks_bench_notes_<notes> are created, and dropped at the end unless --keep.
+Results: benchmarks/results/browse.json.
 """
 
 from __future__ import annotations
@@ -44,14 +48,14 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import exports
-from core.adapters.sql_store import SqlStore
-from core.adapters.sqlite_documents import SqliteDocumentStore
-from core.ports import DocumentStore
+from core.adapters.sql_store import SqlStore, StoreBatch
+from core.consume import project
 from core.queries import dashboards, deliveries, tables
 from core.queries.filters import Between, OneOf
 from core.queries.periods import Period
 
 DEFAULT_SIZES = (100_000, 1_000_000)
+DEFAULT_NOTES = (100_000, 300_000)
 REPEATS = 5
 GOAL_MS = 1_000
 RESULTS = Path(__file__).resolve().parent / "results" / "browse.json"
@@ -59,7 +63,17 @@ START = dt.date(2023, 1, 1)
 DAYS = 730
 CUSTOMERS = 2_000
 DOCUMENT_BATCH = 5_000
-FERRETDB_SIZE = 5_000  # movements whose deliveries go to FerretDB (about 500 documents)
+# The deliveries screens on the document store, 100,213 delivery documents (1M-movement run
+# of commit fd6dcb5, embedded store; FerretDB 1.24 with 517 documents): app ms.
+BEFORE = {
+    "deliveries_first_page": {"embedded": 1017.4, "ferretdb_517_documents": 822.0},
+    "dash_deliveries_by_customer_month": {"embedded": 1363.7, "ferretdb_517_documents": 1155.8},
+    "dash_deliveries_by_customer_month_family": {
+        "embedded": 3946.4,
+        "ferretdb_517_documents": 190298.4,
+    },
+    "dash_top_products": {"embedded": 3353.4, "ferretdb_517_documents": 965.3},
+}
 
 # Movement types with their shares (percent) and whether they concern raw materials.
 _TYPES = (
@@ -199,14 +213,11 @@ def fill_postgres(url: str, size: int) -> SqlStore:
     return sql
 
 
-def delivery_documents(size: int, *, seed: int = 11) -> Iterator[list[dict[str, Any]]]:
-    """Delivery documents for about a third of `size` movements, in batches."""
+def delivery_documents(notes: int, *, seed: int = 11) -> Iterator[list[dict[str, Any]]]:
+    """`notes` delivery documents as the worker stores them, in batches."""
     rng = random.Random(seed)
-    lines_wanted = int(size * 0.3)
     batch: list[dict[str, Any]] = []
-    made, number = 0, 0
-    while made < lines_wanted:
-        number += 1
+    for number in range(1, notes + 1):
         day = START + dt.timedelta(days=rng.randrange(DAYS))
         lines = []
         for line_no in range(1, rng.randint(1, 5) + 1):
@@ -218,7 +229,6 @@ def delivery_documents(size: int, *, seed: int = 11) -> Iterator[list[dict[str, 
                 "amount": quantity * price, "family": family, "product_type": kind, "dn": dn,
                 "pn": pn, "source": "stock_movements",
             })  # fmt: skip
-        made += len(lines)
         batch.append({
             "_id": f"BL{number:08d}", "delivery_no": f"BL{number:08d}",
             "customer": f"C{1 + int(rng.random() * rng.random() * CUSTOMERS):04d}",
@@ -234,29 +244,21 @@ def delivery_documents(size: int, *, seed: int = 11) -> Iterator[list[dict[str, 
         yield batch
 
 
-def fill_documents(store: DocumentStore, size: int) -> int:
-    count = 0
-    for batch in delivery_documents(size):
-        store.upsert(deliveries.COLLECTION, batch)
-        count += len(batch)
-    return count
-
-
-def fill_ferretdb(url: str, database: str, size: int) -> int:
-    """Plain inserts: the adapter's bulk upserts slow down with the collection's size on
-    FerretDB 1.x (600 upserts into 400 documents took 14 s), so generation inserts."""
-    from pymongo import MongoClient
-
-    client: MongoClient = MongoClient(url)
-    try:
-        client.drop_database(database)
-        count = 0
-        for batch in delivery_documents(size):
-            client[database][deliveries.COLLECTION].insert_many(batch, ordered=False)
-            count += len(batch)
-        return count
-    finally:
-        client.close()
+def fill_projection(sql: SqlStore, notes: int) -> tuple[int, int]:
+    """The projection of `notes` delivery documents, written as the worker writes it;
+    (notes, lines) written."""
+    sql.ensure_schema()
+    written = [0, 0]
+    for docs in delivery_documents(notes):
+        batch = StoreBatch()
+        project(docs, batch)
+        sql.write_batch("bench", batch)
+        written[0] += len(batch.rows["delivery_notes"])
+        written[1] += len(batch.rows["delivery_lines"])
+    with sql.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ("delivery_notes", "delivery_lines"):
+            conn.execute(text(f"{'VACUUM ' if sql.is_postgres else ''}ANALYZE {table}"))
+    return written[0], written[1]
 
 
 # ------------------------------------------------------------------------ measurement
@@ -339,21 +341,16 @@ def measure(
     }
 
 
-def measure_export(sql: SqlStore, filters: tuple) -> dict[str, Any]:
-    """Stream a filtered export to CSV: memory must not grow with the result."""
+def measure_export(sql: SqlStore, name: str, frames: Callable[[], Iterator[Any]]) -> dict:
+    """Stream an export to CSV: memory must not grow with the result."""
     gc.collect()
     before, peak_before = rss_mb(), peak_mb()
     started = time.perf_counter()
     with tempfile.NamedTemporaryFile(suffix=".csv") as target:
-        rows = exports.write_csv(
-            tables.iter_frames(
-                sql, "stock_movements", filters=filters, sort=[("date_creation", 1)]
-            ),
-            target.name,
-        )
+        rows = exports.write_csv(frames(), target.name)
         size_mb = Path(target.name).stat().st_size / 2**20
     return {
-        "query": "export_csv_streamed",
+        "query": f"export_csv_streamed[{name}, {sql.service}]",
         "app_ms": round((time.perf_counter() - started) * 1000, 1),
         "server_ms": None,
         "rows": rows,
@@ -367,41 +364,81 @@ def measure_export(sql: SqlStore, filters: tuple) -> dict[str, Any]:
 YEAR = Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
 
 
-def document_queries(label: str, store: DocumentStore) -> dict[str, Callable[[], Any]]:
+def delivery_queries(sql: SqlStore) -> dict[str, Callable[[], Any]]:
     year = YEAR
+    customer = (OneOf("customer", ("C0042",)),)
     return {
-        f"deliveries_first_page[{label}]": lambda: deliveries.fetch_deliveries(
-            store, filters=(Between("delivery_date", year.start, year.end),), page_size=20
+        "deliveries_first_page_year": lambda: deliveries.fetch_deliveries(
+            sql, filters=(Between("delivery_date", year.start, year.end),), page_size=20
         ),
-        f"dash_deliveries_by_customer_month[{label}]": lambda: (
-            dashboards.deliveries_by_customer_month(store, period=year)
+        "deliveries_first_page_customer": lambda: deliveries.fetch_deliveries(
+            sql, filters=customer, page_size=20
         ),
-        f"dash_deliveries_by_customer_month_family[{label}]": lambda: (
-            dashboards.deliveries_by_customer_month(store, period=year, families=["Conduit"])
+        "deliveries_first_page_unfiltered": lambda: deliveries.fetch_deliveries(sql, page_size=20),
+        "deliveries_page_50_by_amount": lambda: deliveries.fetch_deliveries(
+            sql, sort=[("total_amount", -1)], page=50, page_size=20
         ),
-        f"dash_top_products[{label}]": lambda: dashboards.top_products(store, period=year),
+        "deliveries_pick_list_customers": lambda: deliveries.distinct_values(sql, "customer"),
+        "dash_deliveries_by_customer_month": lambda: dashboards.deliveries_by_customer_month(
+            sql, period=year
+        ),
+        "dash_deliveries_by_customer_month_family": lambda: dashboards.deliveries_by_customer_month(
+            sql, period=year, families=["Conduit"]
+        ),
+        "dash_top_products": lambda: dashboards.top_products(sql, period=year),
+        "dash_top_products_family_amount": lambda: dashboards.top_products(
+            sql, period=year, families=["Raccords", "Joints"], measure="amount"
+        ),
+        "dash_top_products_customers": lambda: dashboards.top_products(
+            sql, period=year, customers=["C0001", "C0042", "C0300"]
+        ),
     }
 
 
-def run_ferretdb(url: str, size: int) -> dict[str, Any]:
-    """The document queries on FerretDB, once each (FerretDB 1.x aggregates and sorts in its
-    own process, so they take seconds already at a few thousand documents)."""
-    from pymongo import MongoClient
+def run_deliveries(url: str, notes: int, *, keep: bool) -> dict[str, Any]:
+    """The deliveries screens and dashboards on the projection of `notes` delivery notes,
+    in PostgreSQL and in embedded SQLite."""
+    name = f"pipeworks_bench_notes_{notes}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    workdir = Path(tempfile.mkdtemp(prefix="pipeworks-bench-"))
+    stores = {
+        "postgres": SqlStore(make_url(url).set(database=name).render_as_string(False)),
+        "sqlite": SqlStore(f"sqlite:///{workdir / 'pipeworks.db'}"),
+    }
+    fill_s: dict[str, float] = {}
+    written: dict[str, tuple[int, int]] = {}
+    results = []
+    for label, sql in stores.items():
+        started = time.perf_counter()
+        written[label] = fill_projection(sql, notes)
+        fill_s[label] = round(time.perf_counter() - started, 1)
+        for query, call in delivery_queries(sql).items():
+            result = measure(f"{query}[{label}]", call, sql=sql if sql.is_postgres else None)
+            before = BEFORE.get(query.removesuffix("_year"), {}).get("embedded")
+            if before:
+                result["before_embedded_documents_ms"] = before
+                result["speedup"] = round(before / max(result["app_ms"], 0.1), 1)
+            results.append(result)
+        results.append(measure_export(sql, "delivery_lines", year_export(sql)))
+        sql.close()
+    if not keep:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    return {
+        "notes": notes,
+        "fill_s": fill_s,
+        "rows": {k: {"notes": v[0], "lines": v[1]} for k, v in written.items()},
+        "queries": results,
+    }
 
-    from core.adapters.mongo_documents import MongoDocumentStore
 
-    name = f"pipeworks_bench_{size}"
-    documents = fill_ferretdb(url, name, size)
-    store = MongoDocumentStore(url, name, timeout_ms=10_000)
-    try:
-        queries = document_queries("ferretdb", store)
-        results = [measure(n, q, sql=None, repeats=1, warm=False) for n, q in queries.items()]
-    finally:
-        store.close()
-        client: MongoClient = MongoClient(url)
-        client.drop_database(name)
-        client.close()
-    return {"size": size, "fill_s": None, "documents": {"ferretdb": documents}, "queries": results}
+def year_export(sql: SqlStore) -> Callable[[], Iterator[Any]]:
+    year = (Between("delivery_date", YEAR.start, YEAR.end),)
+    return lambda: deliveries.iter_line_frames(sql, filters=year)
 
 
 def run_size(url: str, size: int, *, keep: bool) -> dict[str, Any]:
@@ -414,9 +451,6 @@ def run_size(url: str, size: int, *, keep: bool) -> dict[str, Any]:
     started = time.perf_counter()
     sql = fill_postgres(bench_url, size)
     fill_s = time.perf_counter() - started
-    workdir = Path(tempfile.mkdtemp(prefix="pipeworks-bench-"))
-    stores: dict[str, DocumentStore] = {"embedded": SqliteDocumentStore(workdir / "documents.db")}
-    documents = {"embedded": fill_documents(stores["embedded"], size)}
     year = YEAR
     quarter = (
         OneOf("type_mouvement", ("Livraison client",)),
@@ -450,57 +484,56 @@ def run_size(url: str, size: int, *, keep: bool) -> dict[str, Any]:
         "dash_customers_by_country": lambda: dashboards.customers_by_country(sql),
     }
     results = [measure(n, q, sql=sql) for n, q in sql_queries.items()]
-    for label, store in stores.items():
-        results += [measure(n, q, sql=None) for n, q in document_queries(label, store).items()]
-    results.append(measure_export(sql, quarter))
-    for store in stores.values():
-        store.close()
+    results.append(
+        measure_export(
+            sql,
+            "stock_movements",
+            lambda: tables.iter_frames(
+                sql, "stock_movements", filters=quarter, sort=[("date_creation", 1)]
+            ),
+        )
+    )
     sql.close()
     if not keep:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return {"size": size, "fill_s": round(fill_s, 1), "documents": documents, "queries": results}
+    return {"size": size, "fill_s": round(fill_s, 1), "queries": results}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES))
     parser.add_argument("--url", default=os.environ.get("PIPEWORKS_DATABASE_URL"))
-    parser.add_argument(
-        "--ferretdb",
-        nargs="?",
-        const=os.environ.get("PIPEWORKS_MONGO_URL"),
-        help="also time the document queries on this MongoDB/FerretDB server",
-    )
-    parser.add_argument("--ferretdb-size", type=int, default=FERRETDB_SIZE)
+    parser.add_argument("--notes", type=int, nargs="*", default=list(DEFAULT_NOTES))
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases")
     args = parser.parse_args()
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("a PostgreSQL URL is needed (--url or PIPEWORKS_DATABASE_URL)")
+    load_at_start = list(os.getloadavg())
     runs = []
     plans: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         (f"{size:,} stock movements", lambda size=size: run_size(args.url, size, keep=args.keep))
         for size in args.sizes
     ]
-    if args.ferretdb:
-        plans.append(
-            (
-                f"FerretDB, deliveries of {args.ferretdb_size:,} movements",
-                lambda: run_ferretdb(args.ferretdb, args.ferretdb_size),
-            )
+    plans += [
+        (
+            f"{notes:,} delivery notes (projection)",
+            lambda notes=notes: run_deliveries(args.url, notes, keep=args.keep),
         )
+        for notes in args.notes
+    ]
     for title, plan in plans:
         print(f"== {title}", flush=True)
         run = plan()
         runs.append(run)
-        print(f"filled in {run['fill_s']} s; documents {run['documents']}")
-        print(f"{'query':52} {'app ms':>9} {'server ms':>10} {'rows':>8} {'rss MB':>8} {'+MB':>6}")
+        print(f"filled in {run['fill_s']} s; rows {run.get('rows', run.get('size'))}")
+        print(f"{'query':58} {'app ms':>9} {'server ms':>10} {'rows':>8} {'rss MB':>8} {'+MB':>6}")
         for q in run["queries"]:
             server = "" if q["server_ms"] is None else f"{q['server_ms']:.1f}"
             flag = "" if q["app_ms"] < GOAL_MS or q["query"].startswith("export") else "  > 1 s"
             print(
-                f"{q['query']:52} {q['app_ms']:9.1f} {server:>10} {q['rows'] or 0:8,} "
+                f"{q['query']:58} {q['app_ms']:9.1f} {server:>10} {q['rows'] or 0:8,} "
                 f"{q['rss_mb']:8.1f} {q['rss_growth_mb']:6.1f}{flag}"
             )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -509,7 +542,10 @@ def main() -> None:
             {
                 "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "load_average_at_start": load_at_start,
+                "load_average_at_end": list(os.getloadavg()),
                 "goal_ms": GOAL_MS,
+                "before_document_store_ms": BEFORE,
                 "runs": runs,
             },
             indent=2,
