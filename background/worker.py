@@ -27,7 +27,6 @@ from core.ports import Consumer
 
 log = logging.getLogger("pipeworks.worker")
 
-GROUP = "pipeworks-worker"
 DEFAULT_MAX_RECORDS = 5_000
 DEFAULT_BUDGET_S = 5.0
 MAX_BACKOFF_S = 10.0
@@ -36,14 +35,18 @@ LOCK_FILE = "worker.lock"
 
 @dataclass
 class ConsumeJob:
-    """Owns the one consumer of the group; APScheduler runs it with max_instances=1."""
+    """Owns the one consumer of the group (by default the settings' `consumer_group`);
+    APScheduler runs it with max_instances=1."""
 
     services: Services
     stop: threading.Event
-    group: str = GROUP
+    group: str = ""
     max_records: int = DEFAULT_MAX_RECORDS
     budget_s: float = DEFAULT_BUDGET_S
     _consumer: Consumer | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.group = self.group or self.services.settings.consumer_group
 
     @property
     def topics(self) -> list[str]:

@@ -3,6 +3,7 @@
     {"v": 1, "dataset": "...", "upload_id": "...", "seq": 17, "sheet": "...", "row": 19,
      "data": {field: value, ...}}
 
+`data` is sparse: a field whose value is missing is left out (a receiver reads it as null).
 `decode` checks a consumed message completely and raises `PoisonMessage` for anything that
 can never be stored, so the consume loop can dead-letter it and go on.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from core.codec import encode_row, from_json_value, to_json_value
@@ -37,6 +39,7 @@ MAX_CODE_LENGTH = 64
 KEY_SEPARATOR = "|"
 _SOURCE_COLUMNS = ("row", "sheet")  # where a row came from, beside its fields
 _MISSING = object()
+_EXACT_INTEGER = 2**53  # up to here int(float(n)) == n
 EXTRA_FIELDS: dict[str, tuple[Field, ...]] = {
     STOCK_MOVEMENTS: PRODUCT_ATTRIBUTE_FIELDS,
     CUSTOMERS: (Field("country_name", "text"),),
@@ -78,6 +81,7 @@ def encode(
     """Messages for rows that carry `row` (Excel row number) beside the dataset's fields."""
     for seq, row in enumerate(rows):
         data = encode_row({k: v for k, v in row.items() if k not in {"row", "sheet"}})
+        data = {k: v for k, v in data.items() if v is not None}
         yield Message(
             key=natural_key(dataset, data),
             value={
@@ -89,7 +93,7 @@ def encode(
                 "row": row.get("row"),
                 "data": data,
             },
-            headers={"upload_id": upload_id, "dataset": dataset},
+            headers={"upload_id": upload_id},
         )
 
 
@@ -103,13 +107,15 @@ def encode_frame(
     count = len(frame)
     rows = list(frame["row"]) if "row" in frame.columns else [None] * count
     sheets = list(frame["sheet"]) if "sheet" in frame.columns else [sheet] * count
+    keys = _keys(dataset, dict(zip(names, columns, strict=True)), count)
     cells = zip(*columns, strict=True) if columns else itertools.repeat((), count)
-    key = DATASETS[dataset].key
-    headers = {"upload_id": upload_id, "dataset": dataset}
-    for seq, (values, row, row_sheet) in enumerate(zip(cells, rows, sheets, strict=True)):
-        data = dict(zip(names, values, strict=True))
+    headers = {"upload_id": upload_id}  # what a dead letter is counted against
+    for seq, (values, row, row_sheet, key) in enumerate(
+        zip(cells, rows, sheets, keys, strict=True)
+    ):
+        data = {n: v for n, v in zip(names, values, strict=True) if v is not None}
         yield Message(
-            key=KEY_SEPARATOR.join("" if data.get(k) is None else str(data[k]) for k in key),
+            key=key,
             value={
                 "v": VERSION,
                 "dataset": dataset,
@@ -121,6 +127,15 @@ def encode_frame(
             },
             headers=headers,
         )
+
+
+def _keys(dataset: str, columns: Mapping[str, list[Any]], count: int) -> list[str]:
+    """`natural_key` of every row, from the key's columns."""
+    parts = [columns.get(k) or [None] * count for k in DATASETS[dataset].key]
+    return [
+        KEY_SEPARATOR.join("" if v is None else str(v) for v in values)
+        for values in zip(*parts, strict=True)
+    ]
 
 
 def _json_values(column: pd.Series) -> list[Any]:
@@ -155,10 +170,7 @@ def _json_values(column: pd.Series) -> list[Any]:
 
 def decode(record: Record) -> Decoded:
     """Parse and type-check one consumed message; raises `PoisonMessage`."""
-    try:
-        payload = json.loads(record.value)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PoisonMessage(f"not JSON: {exc}") from exc
+    payload = _loads(record.value)
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise PoisonMessage("not a Pipeworks row message (missing or unknown version)")
     dataset = payload.get("dataset")
@@ -192,6 +204,19 @@ def decode(record: Record) -> Decoded:
     )
 
 
+def _loads(value: bytes) -> Any:
+    """The parsed JSON; raises `PoisonMessage`. orjson first; what it refuses, the standard
+    parser decides (it also reads NaN, integers beyond 64 bits, UTF-16 and UTF-32)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PoisonMessage(f"not JSON: {exc}") from exc
+
+
 def _typed(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset's fields of `data` as stored (None when missing or empty), visiting only
     the fields present: messages are sparse. Raises `PoisonMessage`."""
@@ -219,9 +244,9 @@ def _typed(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
             if kind == "decimal" and value - value == 0.0:  # finite
                 typed[name] = value
                 continue
-        elif cls is int:
+        elif cls is int and -_EXACT_INTEGER <= value <= _EXACT_INTEGER:
             if kind == "integer":
-                typed[name] = int(float(value))
+                typed[name] = value
                 continue
             if kind == "decimal":
                 typed[name] = float(value)
@@ -243,7 +268,7 @@ def _typed_in_order(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
 def _converted(name: str, value: Any, kind: str) -> Any:
     try:
         typed = from_json_value(value, kind)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise PoisonMessage(f"field {name}: {exc}") from exc
     if kind == "code" and len(typed) > MAX_CODE_LENGTH:
         raise PoisonMessage(f"field {name}: longer than {MAX_CODE_LENGTH} characters")
