@@ -17,9 +17,8 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from core.adapters.sqlite_connections import ThreadConnections
+from core.codec import dumps
 from core.errors import BusUnavailable, PublishError
 from core.ports import Consumer, Message, MessageBus, Record
 
@@ -54,23 +53,18 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 
-def encode_value(value: Mapping[str, Any]) -> bytes:
-    """The wire form of a message value: compact UTF-8 JSON, unknown types as text.
-
-    Plain values go through orjson (a float that is not finite becomes null); values with
-    other types (dates, numpy scalars, integers beyond 64 bits) through the standard encoder.
+def encode_value(value: Mapping[str, Any] | bytes) -> bytes:
+    """The wire form of a message value: compact UTF-8 JSON (`core.codec.dumps`); a value
+    given as bytes is already that JSON.
 
     Shared by every bus adapter. Raises `PublishError` for a value JSON cannot hold.
     """
+    if isinstance(value, bytes):
+        return value
     try:
-        return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME)
-    except TypeError:
-        pass  # dates, numpy scalars, big integers...: the standard encoder, with str()
-    try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return dumps(value)
     except (TypeError, ValueError) as exc:
         raise PublishError(f"message value is not JSON-serialisable: {exc}") from exc
-    return text.encode()
 
 
 class SqliteQueueBus(MessageBus):

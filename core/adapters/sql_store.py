@@ -294,7 +294,8 @@ def _upsert(
     """INSERT ... ON CONFLICT (key) DO UPDATE, rows deduplicated by key (last wins)."""
     if not rows:
         return
-    unique = list({tuple(r[k] for k in key): r for r in rows}.values())
+    key_of = operator.itemgetter(*key)
+    unique = list({key_of(r): r for r in rows}.values())
     columns = list(unique[0].keys())
     if postgres and len(unique) >= COPY_THRESHOLD:
         _copy_upsert(conn, table, unique, columns=columns, key=key)

@@ -202,3 +202,21 @@ def test_a_poison_message_is_dead_lettered_and_the_loop_goes_on(stack: Services)
     records = consumer.poll(max_records=10, timeout_s=5)
     consumer.close()
     assert len(records) == 1 and json.loads(records[0].value)["error"] == dead[0]["error"]
+
+
+def test_a_refused_row_is_counted_against_its_upload(stack: Services) -> None:
+    topic = stack.settings.topic("customers")
+    customers = _customers(3)
+    result = commit_upload(
+        _facts("customers", customers, sha="c" * 64),
+        customers,
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
+    refused = {"v": 1, "dataset": "customers", "upload_id": result.upload_id, "data": {}}
+    stack.bus.publish(topic, [Message(key="", value=refused)])  # no key: refused
+    _drain(stack)
+    upload = stack.sql.get_upload(result.upload_id)
+    assert (upload["stored"], upload["dead_lettered"]) == (3, 1)
+    assert "key field customer_id is empty" in stack.sql.dead_letter_list()[0]["error"]

@@ -14,7 +14,7 @@ from core.adapters.queue_bus import encode_value
 from core.codec import to_json_value
 from core.domain.schemas import CUSTOMERS, STOCK_MOVEMENTS
 from core.errors import PoisonMessage
-from core.messages import decode, encode, encode_frame
+from core.messages import decode, encode, encode_frame, upload_of
 from core.ports import Record
 
 
@@ -38,7 +38,11 @@ def _frame() -> pd.DataFrame:
 
 
 def _as_list(messages):
-    return [(m.key, m.value, m.headers) for m in messages]
+    """(key, value, headers) of each message, values read back from JSON when encoded."""
+    return [
+        (m.key, json.loads(m.value) if isinstance(m.value, bytes) else m.value, m.headers)
+        for m in messages
+    ]
 
 
 def test_encode_frame_gives_the_row_encoders_messages() -> None:
@@ -65,15 +69,16 @@ def test_a_frame_without_source_columns_takes_the_given_sheet() -> None:
     frame = pd.DataFrame({"customer_id": ["C1", "C2"], "name": ["Ana", None]})
     messages = list(encode_frame(CUSTOMERS, frame, upload_id="u2", sheet="Clients"))
     assert [m.key for m in messages] == ["C1", "C2"]
-    assert [m.value["sheet"] for m in messages] == ["Clients", "Clients"]
-    assert [m.value["seq"] for m in messages] == [0, 1]
+    values = [json.loads(m.value) for m in messages]
+    assert [v["sheet"] for v in values] == ["Clients", "Clients"]
+    assert [v["seq"] for v in values] == [0, 1]
     decoded = decode(
         Record(
             topic="t",
             partition=0,
             offset=0,
             key=b"C2",
-            value=json.dumps(messages[1].value).encode(),
+            value=messages[1].value,
         )
     )
     assert decoded.data["customer_id"] == "C2" and decoded.data["name"] is None
@@ -147,3 +152,12 @@ def test_numbers_beyond_64_bits_are_read_as_the_standard_parser_reads_them() -> 
 def test_a_message_in_utf16_is_read_as_before() -> None:
     value = json.dumps(_envelope({**KEY, "tiers": "Gül"}), ensure_ascii=False)
     assert decode(_record(value.encode("utf-16"))).data["tiers"] == "Gül"
+
+
+def test_the_upload_of_a_refused_message_is_read_from_its_value_or_header() -> None:
+    refused = _record(_ROW + b'{"dn": "many"}}')
+    assert upload_of(refused) == "u"
+    assert upload_of(_record(b"{")) is None
+    old = Record(topic="t", partition=0, offset=0, key="k", value=b"{", headers={"upload_id": "h"})
+    assert upload_of(old) == "h"
+    assert upload_of(_record(b'["u"]')) is None
