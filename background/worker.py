@@ -1,7 +1,8 @@
 """The worker: an APScheduler scheduler whose consume job polls the bus and stores batches.
 
-One readable loop (`ConsumeJob.run_once`): poll a batch, store it, and only then commit the
-offsets. A transient store failure retries the same batch with backoff and commits nothing.
+One loop (`ConsumeJob.__call__`): poll a batch, store it, and only then commit its offsets;
+the next batch is polled while the previous one is being stored. A transient store failure
+retries the same batch with backoff and commits nothing.
 Before its first batch the job makes sure the delivery projection exists (built from the
 delivery documents of an install that predates it).
 """
@@ -14,81 +15,108 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from core.bootstrap import Services
 from core.consume import store_batch
 from core.domain.schemas import DATASET_NAMES
 from core.errors import ServiceUnavailable
-from core.ports import Consumer
+from core.ports import Consumer, Record
 from core.usecases.delivery_projection import ensure_projection
 
 log = logging.getLogger("pipeworks.worker")
 
-GROUP = "pipeworks-worker"
-DEFAULT_MAX_RECORDS = 5_000
-DEFAULT_BUDGET_S = 5.0
+DEFAULT_MAX_RECORDS = 10_000  # a batch: one COPY, one upsert, one transaction
+DEFAULT_BUDGET_S = 30.0  # the job runs this long while records keep coming
 MAX_BACKOFF_S = 10.0
 LOCK_FILE = "worker.lock"
 
 
 @dataclass
 class ConsumeJob:
-    """Owns the one consumer of the group; APScheduler runs it with max_instances=1."""
+    """Owns the one consumer of the group (by default the settings' `consumer_group`);
+    APScheduler runs it with max_instances=1."""
 
     services: Services
     stop: threading.Event
-    group: str = GROUP
+    group: str = ""
     max_records: int = DEFAULT_MAX_RECORDS
     budget_s: float = DEFAULT_BUDGET_S
     _consumer: Consumer | None = field(default=None, init=False)
     _projection_ready: bool = field(default=False, init=False)
+    _storer: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = self.group or self.services.settings.consumer_group
+        # one thread stores while the job's own thread polls: the consumer keeps one owner
+        self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-store")
 
     @property
     def topics(self) -> list[str]:
         return [self.services.settings.topic(name) for name in DATASET_NAMES]
 
     def __call__(self) -> int:
+        """Consume until nothing comes, the budget is spent or the worker stops; the number of
+        records handled. The next batch is polled while the previous one is being stored."""
         if not self._ensure_projection():
             return 0
         deadline = time.monotonic() + self.budget_s
         total = 0
-        while not self.stop.is_set() and time.monotonic() < deadline:
-            stored = self.run_once(timeout_s=0.5)
-            if stored is None:
-                break
-            total += stored
-        return total
+        storing: tuple[Future[bool], list[Record]] | None = None
+        while True:
+            # 1. poll the next batch (the previous one is being stored meanwhile)
+            records: list[Record] | None = []
+            if not self.stop.is_set() and time.monotonic() < deadline:
+                records = self._poll(timeout_s=0.5)
+            # 2. commit the previous batch's offsets, only after its store write
+            if storing is not None:
+                if not self._commit_stored(*storing):
+                    return total  # the batch just polled is redelivered to the next consumer
+                total += len(storing[1])
+                storing = None
+            if records is None:  # the bus is unreachable: start again with a new consumer
+                self._drop_consumer()
+            if not records:
+                return total
+            # 3. store this batch (retried with backoff while the store is unreachable)
+            storing = (self._storer.submit(self._store_with_retry, records), records)
 
-    def run_once(self, *, timeout_s: float) -> int | None:
-        """Consume one batch; the number of records handled, or None when nothing came."""
+    def _poll(self, *, timeout_s: float) -> list[Record] | None:
+        """The next batch (empty when nothing came), or None when the bus is unreachable."""
         try:
             consumer = self._consumer or self.services.bus.consumer(self.group, self.topics)
             self._consumer = consumer
-            records = consumer.poll(max_records=self.max_records, timeout_s=timeout_s)
+            return consumer.poll(max_records=self.max_records, timeout_s=timeout_s)
         except ServiceUnavailable as exc:
             log.warning("%s; retrying", exc)
-            self._drop_consumer()
             return None
-        if not records:
-            return None
-        # 1. store the batch (retried with backoff while the store is unreachable)
-        if not self._store_with_retry(records):
-            self._drop_consumer()  # stopping: the batch is redelivered to the next consumer
-            return None
-        # 2. commit the offsets, only after the store write
+
+    def _commit_stored(self, stored: Future[bool], records: list[Record]) -> bool:
+        """Wait for a batch's store write, then commit its offsets; False (and the consumer
+        dropped, so that nothing uncommitted is skipped) when either did not happen."""
         try:
-            consumer.commit(records)
+            if not stored.result():
+                self._drop_consumer()  # stopping: the batch is redelivered to the next consumer
+                return False
+        except BaseException:
+            self._drop_consumer()
+            raise
+        if self._consumer is None:  # closed meanwhile: the next consumer gets the batch again
+            return False
+        try:
+            self._consumer.commit(records)
         except ServiceUnavailable as exc:
             # The stores already hold the batch; redelivery is harmless (idempotent upserts).
             log.warning("offset commit failed (%s); the batch will be redelivered", exc)
             self._drop_consumer()
-        return len(records)
+            return False
+        return True
 
     def _ensure_projection(self) -> bool:
         """Build the delivery projection once, before consuming (retried on the next run
@@ -102,7 +130,7 @@ class ConsumeJob:
             self._projection_ready = True
         return True
 
-    def _store_with_retry(self, records: list) -> bool:  # type: ignore[type-arg]
+    def _store_with_retry(self, records: list[Record]) -> bool:
         delay = 0.5
         while not self.stop.is_set():
             started = time.perf_counter()
@@ -141,6 +169,7 @@ class ConsumeJob:
             self._consumer = None
 
     def close(self) -> None:
+        self._storer.shutdown(wait=True)
         self._drop_consumer()
 
 
@@ -176,7 +205,7 @@ def build_scheduler(
     extra_jobs: list[tuple[Callable[[], object], dict]] | None = None,  # type: ignore[type-arg]
 ) -> tuple[BlockingScheduler, ConsumeJob]:
     """The scheduler with the consume job (and any extra jobs, e.g. inbox and reports)."""
-    scheduler = BlockingScheduler(executors={"default": ThreadPoolExecutor(max_workers=3)})
+    scheduler = BlockingScheduler(executors={"default": JobExecutor(max_workers=3)})
     job = ConsumeJob(services, stop)
     scheduler.add_job(
         job,

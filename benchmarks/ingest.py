@@ -181,12 +181,13 @@ class Worker:
         )
         self.topic_prefix = stack.env["PIPEWORKS_TOPIC_PREFIX"]
         self.bootstrap = stack.env["PIPEWORKS_KAFKA_BOOTSTRAP"]
+        from core.settings import load_settings
+
+        self.group = load_settings(stack.env, secrets_file=None).consumer_group
 
     def wait_ready(self) -> None:
         """Until the worker's consumer has joined its group and holds the topics."""
         from kafka.admin import KafkaAdminClient
-
-        from background.worker import GROUP
 
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap)
         deadline = time.monotonic() + READY_TIMEOUT_S
@@ -194,7 +195,7 @@ class Worker:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
                     raise RuntimeError(f"the worker stopped: {self.log_path.read_text()[-2000:]}")
-                with_topics = json.dumps(admin.describe_groups([GROUP]), default=str)
+                with_topics = json.dumps(admin.describe_groups([self.group]), default=str)
                 if self.topic_prefix in with_topics:
                     return
                 time.sleep(0.2)

@@ -6,9 +6,12 @@ Dates travel as ISO text; missing values as null (never the string "nan").
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from core.domain.schemas import Kind
 
@@ -69,6 +72,18 @@ def from_json_value(value: JsonValue, kind: Kind) -> Any:
     if kind == "time":
         return str(value)[:8]
     return str(value)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON, unknown types as text: plain values through orjson (a float that is
+    not finite becomes null), others (dates, numpy scalars, integers beyond 64 bits) through
+    the standard encoder with `str`. Raises TypeError or ValueError for what JSON cannot hold.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        pass
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
 def encode_row(row: Mapping[str, Any]) -> dict[str, JsonValue]:

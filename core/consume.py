@@ -18,7 +18,7 @@ from core.adapters.sql_store import SqlStore, StoreBatch, utcnow
 from core.domain import deliveries
 from core.domain.schemas import CUSTOMERS, DELIVERIES, STOCK_MOVEMENTS
 from core.errors import PoisonMessage
-from core.messages import Decoded, decode
+from core.messages import Decoded, decode, upload_of
 from core.ports import DocumentStore, Message, MessageBus, Record
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _route(item: Decoded, batch: StoreBatch, lines: list[dict[str, Any]], *, now
 
 
 def _dead_letter(record: Record, error: str, *, counted: bool, now: Any) -> dict[str, Any]:
-    upload_id = record.headers.get("upload_id")
+    upload_id = upload_of(record)
     return {
         "topic": record.topic,
         "partition": record.partition,

@@ -16,10 +16,11 @@ from typing import Any
 # --------------------------------------------------------------------------- message bus
 @dataclass(frozen=True)
 class Message:
-    """One message to publish. `value` is JSON-serialisable; `key` decides ordering."""
+    """One message to publish. `value` is JSON-serialisable, or already its compact UTF-8
+    JSON (bytes); `key` decides ordering."""
 
     key: str
-    value: Mapping[str, Any]
+    value: Mapping[str, Any] | bytes
     headers: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -93,6 +93,13 @@ class Settings:
     def topic(self, dataset: str) -> str:
         return f"{self.topic_prefix}{dataset}"
 
+    @property
+    def consumer_group(self) -> str:
+        """The worker's consumer group, named after the topic prefix (`pipeworks.` gives
+        `pipeworks-worker`), so installs sharing one Kafka with their own prefixes never share
+        a group."""
+        return f"{self.topic_prefix.rstrip('.-_') or DEFAULT_TOPIC_PREFIX.rstrip('.')}-worker"
+
 
 def load_settings(
     environ: Mapping[str, str] | None = None, *, secrets_file: Path | None = SECRETS_FILE

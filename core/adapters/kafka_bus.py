@@ -12,7 +12,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ import kafka.errors as kafka_errors
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, OffsetSpec
 from kafka.net.compat import KafkaNetClient
-from kafka.partitioner import DefaultPartitioner
+from kafka.partitioner.default import murmur2
 from kafka.structs import OffsetAndMetadata
 
 from core.adapters.queue_bus import encode_value
@@ -33,11 +33,11 @@ DEFAULT_CLIENT_ID = "pipeworks"
 DEFAULT_PORT = 9092
 PARTITIONS = 1
 REPLICATION_FACTOR = 1
-MAX_POLL_RECORDS = 5_000
+MAX_POLL_RECORDS = 10_000
 MAX_PARTITION_FETCH_BYTES = 8 * 1024 * 1024
 PUBLISH_CHUNK = 50_000  # messages sent before one flush and check: memory stays flat
 LINGER_MS = 20
-BATCH_SIZE = 256 * 1024
+BATCH_SIZE = 768 * 1024  # fewer, larger requests; under the brokers' default 1 MB limit
 CONNECT_TIMEOUT_S = 3.0  # the TCP probe made before any client is built
 BOOTSTRAP_TIMEOUT_MS = 5_000
 REQUEST_TIMEOUT_MS = 10_000
@@ -89,17 +89,25 @@ class KafkaBus(MessageBus):
             self._probe()  # a stopped broker is reported now, not after the delivery timeout
             self._ensure_topics([topic])
             producer = self._get_producer()
+            partitions = sorted(producer.partitions_for(topic))
             iterator = iter(messages)
             while chunk := list(itertools.islice(iterator, PUBLISH_CHUNK)):
-                futures = [
-                    producer.send(
-                        topic,
-                        key=_encode_text(m.key),
-                        value=encode_value(m.value),
-                        headers=[(k, v.encode()) for k, v in m.headers.items()],
+                futures = []
+                last: Mapping[str, str] | None = None  # encoders share one headers mapping
+                headers: list[tuple[str, bytes]] = []
+                for m in chunk:
+                    if m.headers is not last:
+                        last, headers = m.headers, [(k, v.encode()) for k, v in m.headers.items()]
+                    key = _encode_text(m.key)
+                    futures.append(
+                        producer.send(
+                            topic,
+                            key=key,
+                            value=encode_value(m.value),
+                            headers=headers,
+                            partition=partition_for(key, partitions),
+                        )
                     )
-                    for m in chunk
-                ]
                 producer.flush(timeout=ACK_TIMEOUT_S)
                 _check_acknowledged(futures)
                 acknowledged += len(futures)
@@ -200,7 +208,6 @@ class KafkaBus(MessageBus):
                     enable_idempotence=True,
                     linger_ms=LINGER_MS,
                     batch_size=BATCH_SIZE,
-                    partitioner=_KeyPartitioner(),
                     allow_auto_create_topics=False,
                     bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
                     request_timeout_ms=REQUEST_TIMEOUT_MS,
@@ -338,17 +345,15 @@ class KafkaGroupConsumer(Consumer):
 
 
 # ---------------------------------------------------------------------- helpers
-class _KeyPartitioner(DefaultPartitioner):
-    """The default partitioning by key (murmur2, as the Java client), without hashing the
-    key when the topic has a single partition, where every key goes anyway."""
-
-    def partition(  # type: ignore[no-untyped-def]
-        self, topic, key, serialized_key, value, serialized_value, cluster
-    ):
-        partitions = cluster.partitions_for_topic(topic)
-        if partitions is not None and len(partitions) == 1:
-            return next(iter(partitions))
-        return super().partition(topic, key, serialized_key, value, serialized_value, cluster)
+def partition_for(key: bytes | None, partitions: Sequence[int]) -> int | None:
+    """The partition of a keyed message, as the Java client's default partitioner chooses it
+    (murmur2 of the key), so every message of a key goes to one partition; with a single
+    partition nothing is hashed. None (the producer chooses) for a message without key."""
+    if len(partitions) == 1:
+        return partitions[0]
+    if key is None:
+        return None
+    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
 
 
 def _build(cls: Callable[..., _T], *args: Any, **configs: Any) -> _T:

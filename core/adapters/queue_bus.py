@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from core.adapters.sqlite_connections import ThreadConnections
+from core.codec import dumps
 from core.errors import BusUnavailable, PublishError
 from core.ports import Consumer, Message, MessageBus, Record
 
@@ -52,16 +53,18 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 
-def encode_value(value: Mapping[str, Any]) -> bytes:
-    """The wire form of a message value: compact UTF-8 JSON, unknown types as text.
+def encode_value(value: Mapping[str, Any] | bytes) -> bytes:
+    """The wire form of a message value: compact UTF-8 JSON (`core.codec.dumps`); a value
+    given as bytes is already that JSON.
 
     Shared by every bus adapter. Raises `PublishError` for a value JSON cannot hold.
     """
+    if isinstance(value, bytes):
+        return value
     try:
-        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+        return dumps(value)
     except (TypeError, ValueError) as exc:
         raise PublishError(f"message value is not JSON-serialisable: {exc}") from exc
-    return text.encode()
 
 
 class SqliteQueueBus(MessageBus):

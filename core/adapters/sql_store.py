@@ -7,7 +7,7 @@ and the bookkeeping of uploads and saved column mappings. Reads for the screens 
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import datetime as dt
 import io
 import json
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, event, func, select, text, update
+from sqlalchemy import JSON, Connection, Table, create_engine, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -307,7 +307,8 @@ def _upsert(
     """INSERT ... ON CONFLICT (key) DO UPDATE, rows deduplicated by key (last wins)."""
     if not rows:
         return
-    unique = list({tuple(r[k] for k in key): r for r in rows}.values())
+    key_of = operator.itemgetter(*key)
+    unique = list({key_of(r): r for r in rows}.values())
     columns = list(unique[0].keys())
     if postgres and len(unique) >= COPY_THRESHOLD:
         _copy_upsert(conn, table, unique, columns=columns, key=key)
@@ -353,26 +354,11 @@ def _copy_upsert(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS"
     )
-    buffer = io.StringIO()
-    # Text, dates and JSON are quoted, so only the unquoted \N marker reads as NULL.
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC)
-    values = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
-    json_columns = [
-        i for i, c in enumerate(columns) if table.c[c].type.__class__.__name__ == "JSON"
-    ]
-    null = _COPY_NULL
-    for r in rows:
-        cells = [null if v is None else v for v in values(r)]
-        for i in json_columns:
-            if cells[i] is not null:
-                cells[i] = json.dumps(cells[i], default=str)
-        writer.writerow(cells)
-    buffer.seek(0)
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    buffer = io.StringIO(_copy_text(rows, columns, json_columns=json_columns))
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.copy_expert(
-            f"COPY {staging} ({quoted}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
-        )
+        cursor.copy_expert(f"COPY {staging} ({quoted}) FROM STDIN", buffer)
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in key)
     conflict = ", ".join(f'"{k}"' for k in key)
     action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
@@ -383,17 +369,48 @@ def _copy_upsert(
     conn.exec_driver_sql(f"TRUNCATE {staging}")
 
 
-class _CopyNull:
-    """A NULL cell of a COPY in CSV: written unquoted as \\N by `csv.QUOTE_NONNUMERIC`,
-    which quotes everything but numbers (and takes anything with `__index__` for one)."""
+def _copy_text(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, json_columns: set[str]
+) -> str:
+    """The rows in COPY's text format (tab-separated, \\N for NULL), built a column at a
+    time: a column of plain text or numbers is converted in one pass, other values once per
+    distinct value."""
+    cells = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
+    texts = [
+        _copy_column(values, as_json=name in json_columns)
+        for name, values in zip(columns, zip(*map(cells, rows), strict=True), strict=True)
+    ]
+    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
-    __slots__ = ()
 
-    def __index__(self) -> int:
-        return 0
+def _copy_column(values: Sequence[Any], *, as_json: bool) -> list[str]:
+    types = set(map(type, values)) - {type(None)}
+    null = _COPY_NULL
+    if not as_json and types == {str}:
+        joined = "".join(filter(None, values))
+        if any(c in joined for c in _COPY_SPECIALS):
+            return [null if v is None else v.translate(_COPY_ESCAPES) for v in values]
+        return [null if v is None else v for v in values]
+    if not as_json and types <= {int, float}:
+        return [null if v is None else repr(v) for v in values]
+    memo: dict[tuple[type, Any], str] = {}
+    texts = []
+    for v in values:
+        if v is None:
+            texts.append(null)
+            continue
+        try:
+            text = memo.get((v.__class__, v))
+        except TypeError:  # unhashable: a dict or a list for a JSON column
+            text = None
+        if text is None:
+            text = (json.dumps(v, default=str) if as_json else str(v)).translate(_COPY_ESCAPES)
+            with contextlib.suppress(TypeError):
+                memo[(v.__class__, v)] = text
+        texts.append(text)
+    return texts
 
-    def __str__(self) -> str:
-        return "\\N"
 
-
-_COPY_NULL = _CopyNull()
+_COPY_NULL = "\\N"
+_COPY_SPECIALS = ("\\", "\t", "\n", "\r")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from background.worker import GROUP
 from core.bootstrap import Services
 from core.domain.schemas import DATASET_NAMES
 from core.errors import ServiceUnavailable
@@ -42,7 +41,7 @@ def consumer_lag(svc: Services) -> dict[str, int] | None:
     """Messages not yet stored, per dataset; None when the bus cannot be reached."""
     topics = {svc.settings.topic(name): name for name in DATASET_NAMES}
     try:
-        lag = svc.bus.lag(GROUP, list(topics))
+        lag = svc.bus.lag(svc.settings.consumer_group, list(topics))
     except ServiceUnavailable:
         return None
     return {topics[t]: n for t, n in lag.items() if t in topics}

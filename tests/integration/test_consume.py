@@ -123,10 +123,10 @@ def test_replaying_every_topic_leaves_the_stores_and_counters_unchanged(stack: S
     drain(stack)
     before_sum = _checksum(stack)
     before_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
-    stack.bus.reset_group("pipeworks-worker", [topic])
-    assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 60
+    stack.bus.reset_group(stack.settings.consumer_group, [topic])
+    assert stack.bus.lag(stack.settings.consumer_group, [topic])[topic] == 60
     drain(stack)
-    assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 0
+    assert stack.bus.lag(stack.settings.consumer_group, [topic])[topic] == 0
     assert stack.sql.count_rows("stock_movements") == 60
     assert _checksum(stack) == before_sum
     after_docs = stack.documents.find(DELIVERIES_COLLECTION, sort=[("_id", 1)], limit=1000)
@@ -167,8 +167,26 @@ def test_a_poison_message_is_dead_lettered_and_the_loop_goes_on(stack: Services)
     assert stack.sql.count_rows("customers") == 5
     dead = stack.sql.dead_letter_list()
     assert len(dead) == 1 and "version" in dead[0]["error"]
-    assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 0
+    assert stack.bus.lag(stack.settings.consumer_group, [topic])[topic] == 0
     consumer = stack.bus.consumer("dlq-reader", [topic + ".dlq"])
     records = consumer.poll(max_records=10, timeout_s=5)
     consumer.close()
     assert len(records) == 1 and json.loads(records[0].value)["error"] == dead[0]["error"]
+
+
+def test_a_refused_row_is_counted_against_its_upload(stack: Services) -> None:
+    topic = stack.settings.topic("customers")
+    customers = _customers(3)
+    result = commit_upload(
+        facts("customers", customers, sha="c" * 64),
+        customers,
+        sql=stack.sql,
+        bus=stack.bus,
+        topic=topic,
+    )
+    refused = {"v": 1, "dataset": "customers", "upload_id": result.upload_id, "data": {}}
+    stack.bus.publish(topic, [Message(key="", value=refused)])  # no key: refused
+    drain(stack)
+    upload = stack.sql.get_upload(result.upload_id)
+    assert (upload["stored"], upload["dead_lettered"]) == (3, 1)
+    assert "key field customer_id is empty" in stack.sql.dead_letter_list()[0]["error"]

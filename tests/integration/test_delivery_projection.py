@@ -167,9 +167,9 @@ def test_replays_and_the_same_rows_uploaded_again_change_nothing(stack: Services
     drain(stack)
     before = _projection(stack)
     _commit(stack, "stock_movements", movements, sha="f" * 64)  # same rows, another file
-    stack.bus.reset_group("pipeworks-worker", [topic])  # and every message replayed
+    stack.bus.reset_group(stack.settings.consumer_group, [topic])  # and every message replayed
     drain(stack)
-    assert stack.bus.lag("pipeworks-worker", [topic])[topic] == 0
+    assert stack.bus.lag(stack.settings.consumer_group, [topic])[topic] == 0
     assert _projection(stack) == before
     _assert_projection_equals_documents(stack)
 

@@ -187,12 +187,12 @@ def test_postgres_down_for_30_seconds_mid_ingest_delays_but_loses_nothing(env) -
             lag_during = []
             for _ in range(6):
                 time.sleep(5)
-                lag_during.append(services.bus.lag("pipeworks-worker", [topic])[topic])
+                lag_during.append(services.bus.lag(settings.consumer_group, [topic])[topic])
         finally:
             subprocess.run(["bash", str(SERVICES), "pg-start"], check=True, capture_output=True)
         assert lag_during[-1] > 0, "the worker cannot have stored rows while PostgreSQL was down"
         upload = _wait_stored(services, upload_id, worker, env)
-        assert services.bus.lag("pipeworks-worker", [topic])[topic] == 0
+        assert services.bus.lag(settings.consumer_group, [topic])[topic] == 0
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
