@@ -28,6 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CPU_GRACE_S = 5
 STDERR_TAIL = 2_000
 SHARED_MEMORY = "/dev/shm"
+SCRATCH_MIN_FREE_MB = 2_048
 _MB = 1 << 20
 # Native libraries start no thread pools in the child: threads reserve address space.
 _SINGLE_THREAD_ENV = {
@@ -84,13 +85,14 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
 
 
 def _scratch_root() -> str | None:
-    """Shared memory when the system has it (files there are written several times faster
-    than on disk), else the usual temporary folder."""
-    return (
-        SHARED_MEMORY
-        if os.path.isdir(SHARED_MEMORY) and os.access(SHARED_MEMORY, os.W_OK)
-        else None
-    )
+    """Shared memory when the system has plenty (files there are written several times
+    faster than on disk; containers often get only 64 MB of it), else the usual folder."""
+    try:
+        stats = os.statvfs(SHARED_MEMORY)
+    except OSError:
+        return None
+    roomy = stats.f_bavail * stats.f_frsize >= SCRATCH_MIN_FREE_MB * _MB
+    return SHARED_MEMORY if roomy and os.access(SHARED_MEMORY, os.W_OK) else None
 
 
 def _child_env() -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 READ_BLOCK = 4 << 20
 PROLOG_LIMIT = 16 << 20
 ROW_PREFIX_BYTES = 512
+KEPT_SHARE = 8  # a slice's rows: at least this many times the size of the shared strings
 # Parts a slice never needs: the other sheets and what only draws or pivots.
 _LEFT_OUT = (
     "xl/worksheets/",
@@ -61,6 +62,10 @@ class SheetSlices:
                 for info in archive.infolist()
                 if info.filename != self.part and not info.filename.startswith(_LEFT_OUT)
             ]
+            # Every slice's reader parses the shared strings again: slices stay large enough
+            # for that to be a small share of their work.
+            shared_bytes = sum(len(data) for name, data in kept if _shared_strings(name))
+            self.slice_bytes = max(self.slice_bytes, KEPT_SHARE * shared_bytes)
             with archive.open(self.part) as stream:
                 yield from self._slices(stream, kept)
 
@@ -128,6 +133,10 @@ class SheetSlices:
                     sheet.write(first_rows)
                 sheet.write(ending)
         return path
+
+
+def _shared_strings(name: str) -> bool:
+    return name.rsplit("/", 1)[-1].lower().startswith("sharedstrings")
 
 
 def _row_start(buffer: bytearray, row_open: bytes, start: int, limit: int) -> int:

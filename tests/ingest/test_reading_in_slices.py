@@ -13,17 +13,19 @@ import python_calamine
 
 from core.domain.schemas import CUSTOMERS_DATASET, STOCK_MOVEMENTS_DATASET, Dataset
 from core.errors import FileRejected
+from core.ingest import sandbox
 from core.ingest.coerce import DATE_NOT_NUMBER, NOT_A_NUMBER
 from core.ingest.limits import ParseLimits
 from core.ingest.mapping import suggest_mapping
 from core.ingest.reader import read_sheet
-from core.ingest.split import SheetSlices, Unsplittable
+from core.ingest.split import KEPT_SHARE, SheetSlices, Unsplittable
 from core.ingest.tables import RawTable
 from core.ingest.validate import validate
 from tests.ingest.builders import SHEET_OPEN, handmade_xlsx, sheet_xml, xlsx
 
 SLICE_BYTES = 2_048
 SHEET_PART = "xl/worksheets/sheet1.xml"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def sliced(limits: ParseLimits) -> ParseLimits:
@@ -82,7 +84,8 @@ def test_a_large_sheet_read_in_slices_gives_the_frame_and_report_of_a_whole_read
     tmp_path: Path, limits: ParseLimits
 ) -> None:
     path = xlsx(tmp_path / "movements.xlsx", movements(600), start="B1")
-    assert sheet_size(path) > 20 * SLICE_BYTES
+    slices = SheetSlices(path, part=SHEET_PART, folder=tmp_path, slice_bytes=SLICE_BYTES)
+    assert len(list(slices)) > 20
     whole = read_sheet(path, sheet=None, limits=limits)
     parts = read_sheet(path, sheet=None, limits=sliced(limits))
     assert_same_table(whole, parts)
@@ -172,3 +175,32 @@ def test_a_far_cell_in_a_late_slice_kills_only_a_worker(
     with pytest.raises(FileRejected) as caught:
         read_sheet(path, sheet=None, limits=sliced(limits))
     assert str(caught.value).startswith("liar.xlsx needs more memory than allowed to read")
+
+
+def test_slices_stay_several_times_larger_than_the_shared_strings_they_repeat(
+    tmp_path: Path,
+) -> None:
+    strings = "".join(f"<si><t>label {i}</t></si>" for i in range(400))
+    shared = f'<sst xmlns="{MAIN_NS}" count="400" uniqueCount="400">{strings}</sst>'
+    rows = {f"A{r}": f"code {r}" for r in range(1, 3_000)}
+    path = handmade_xlsx(
+        tmp_path / "strings.xlsx",
+        sheet_xml(rows, dimension=None),
+        parts={"xl/sharedStrings.xml": shared},
+    )
+    (tmp_path / "slices").mkdir()
+    slices = SheetSlices(path, part=SHEET_PART, folder=tmp_path / "slices", slice_bytes=1_024)
+    count = len(list(slices))
+    assert slices.slice_bytes == KEPT_SHARE * len(shared)
+    assert 1 < count <= sheet_size(path) // slices.slice_bytes + 1
+
+
+def test_scratch_files_go_to_shared_memory_only_when_it_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox, "SHARED_MEMORY", str(tmp_path))
+    assert sandbox._scratch_root() == str(tmp_path)
+    monkeypatch.setattr(sandbox, "SCRATCH_MIN_FREE_MB", 1 << 40)  # more than any disk
+    assert sandbox._scratch_root() is None
+    monkeypatch.setattr(sandbox, "SHARED_MEMORY", str(tmp_path / "missing"))
+    assert sandbox._scratch_root() is None
