@@ -34,6 +34,8 @@ _SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
 _ROOT = re.compile(rb"<((?:\w+:)?)worksheet\b")
 _NUMBERED_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="\d+"')
 _ROW_TAG_END = b" \t\r\n>/"
+# Markup whose content may look like a row tag (Excel writes none of it among the rows).
+_HIDING = (b"<!", b"<?")
 
 
 class Unsplittable(Exception):
@@ -89,8 +91,10 @@ class SheetSlices:
         row_open = b"<" + namespace + b"row"
         del buffer[: found.end()]
         # 2. the rows, cut before the first row that starts past `slice_bytes`
-        searched = 0  # where the closing tag is looked for next
+        searched = 0  # where the closing tag and markup hiding text are looked for next
         while True:
+            if any(buffer.find(marker, max(0, searched - 1)) >= 0 for marker in _HIDING):
+                raise Unsplittable("comments, CDATA or processing instructions among the rows")
             end = buffer.find(closing, searched)
             searched = max(0, len(buffer) - len(closing))
             limit = end if end >= 0 else len(buffer)

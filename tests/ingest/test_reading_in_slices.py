@@ -167,6 +167,24 @@ def test_rows_without_their_numbers_cannot_be_sliced_and_the_sheet_is_read_whole
     assert table.frame["A"].tolist() == [f"n{i:03d}" for i in range(300)]
 
 
+def test_a_comment_among_the_rows_keeps_the_sheet_from_being_cut_inside_it(
+    tmp_path: Path, limits: ParseLimits
+) -> None:
+    cells = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+        for r, text in enumerate(["Name", *(f"n{i:03d}" for i in range(300))], start=1)
+    )
+    fake = '<!-- <row r="2"><c r="A2" t="inlineStr"><is><t>fake</t></is></c></row> -->'
+    between = cells.index("</row>", 5_000) + len("</row>")
+    rows = f"{cells[:between]}{fake}{cells[between:]}"
+    xml = f"{SHEET_OPEN}<sheetData>{rows}</sheetData></worksheet>"
+    path = handmade_xlsx(tmp_path / "commented.xlsx", xml)
+    with pytest.raises(Unsplittable):
+        list(SheetSlices(path, part=SHEET_PART, folder=tmp_path, slice_bytes=1_024))
+    table = read_sheet(path, sheet=None, limits=sliced(limits))
+    assert table.frame["A"].tolist() == [f"n{i:03d}" for i in range(300)]
+
+
 def test_a_far_cell_in_a_late_slice_kills_only_a_worker(
     tmp_path: Path, limits: ParseLimits
 ) -> None:
