@@ -7,8 +7,14 @@ size in a temporary folder, then times, through the app's own functions,
     read       the sheet parsed in the limited child process, back as raw columns
     validate   mapping suggested, every cell coerced, duplicates dropped
 
-and reports rows/s for read + validate, the child's peak memory (max RSS of children) and
-the CPU seconds spent, so a busy machine shows as wall >> cpu.
+and reports rows/s for read + validate, the CPU seconds spent (so a busy machine shows as
+wall >> cpu) and peak memory, sampled every 100 ms from /proc: of the largest parsing process
+(`parse_process_peak_mb`, VmHWM of the parsing child and of the workers it forks to read
+slices of the sheet side by side), of all of them together (`parse_tree_peak_mb`, summed RSS)
+and of this process, which plays the app (`app_max_rss_mb`, so far in the run).
+`child_max_rss_mb` (max RSS of children from getrusage) is kept for comparison with older
+runs; it also counts the app's pages a child holds between fork and exec, so once the app
+is larger than the parsing child it shows the app's size.
 
 Goal: at least 20,000 rows/s at 100k rows x 58 columns.
 
@@ -27,6 +33,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,6 +47,7 @@ from core.ingest.validate import validate
 from core.settings import load_settings
 
 GOAL_ROWS_PER_S = 20_000
+TREE_SAMPLE_S = 0.1
 RESULTS = Path(__file__).resolve().parent / "results" / "parse_speed.json"
 
 
@@ -53,6 +61,8 @@ def workbook(folder: Path, rows: int) -> Path:
 
 def measure(path: Path, limits: ParseLimits) -> dict[str, float]:
     cpu = _cpu()
+    tree = TreePeak()
+    tree.start()
     start = time.perf_counter()
     info = inspect_file(path, limits=limits)
     inspected = time.perf_counter()
@@ -61,6 +71,7 @@ def measure(path: Path, limits: ParseLimits) -> dict[str, float]:
     mapping = suggest_mapping(STOCK_MOVEMENTS_DATASET, table.headers)
     report = validate(STOCK_MOVEMENTS_DATASET, table, mapping, file_name=path.name)
     done = time.perf_counter()
+    tree.stop()
     return {
         "rows": report.total,
         "valid": report.valid,
@@ -70,7 +81,55 @@ def measure(path: Path, limits: ParseLimits) -> dict[str, float]:
         "rows_per_s": round(report.total / (done - inspected)),
         "cpu_s": round(_cpu() - cpu, 2),
         "child_max_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        "parse_process_peak_mb": round(tree.process_peak_kb / 1024),
+        "parse_tree_peak_mb": round(tree.peak_kb / 1024),
+        "app_max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+
+
+class TreePeak(threading.Thread):
+    """The largest summed resident memory of this process's descendants, sampled."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kb = 0
+        self.process_peak_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(TREE_SAMPLE_S):
+            sizes = [_memory_kb(pid) for pid in _descendants(os.getpid())]
+            self.peak_kb = max(self.peak_kb, sum(rss for rss, _ in sizes))
+            self.process_peak_kb = max(self.process_peak_kb, *(hwm for _, hwm in sizes), 0)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _descendants(root: int) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                children = [int(child) for child in listing.read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """Resident and peak resident memory (VmRSS, VmHWM) of a process, 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0, 0
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    rss, hwm = (int(fields.get(key, "0 kB").split()[0]) for key in ("VmRSS", "VmHWM"))
+    return rss, hwm
 
 
 def _cpu() -> float:

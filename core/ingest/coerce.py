@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -42,6 +43,7 @@ _DOT_DECIMAL = r"\.\d{1,2}$|\.\d{4,}$|,\d{3}\.|\d,\d{3},\d{3}"
 _LEADING_ZERO = re.compile(r"^\s*0\d+\s*$")
 _INFERRED_KINDS: tuple[Kind, ...] = ("integer", "decimal", "date")
 _INTEGRAL_TEXT = r"^([+-]?\d+)\.0+$"
+_CLOCK_TEXT = r"[0-9]{2}:[0-9]{2}:[0-9]{2}"
 NOT_A_NUMBER = "text in a number column"
 NOT_WHOLE = "not a whole number"
 NOT_A_DATE = "not a date (expected dd/mm/yyyy or yyyy-mm-dd)"
@@ -58,7 +60,7 @@ class Coerced:
     values: pd.Series
     errors: pd.Series
 
-    @property
+    @cached_property
     def bad(self) -> pd.Series:
         return self.errors.notna()
 
@@ -71,12 +73,17 @@ def coerce(raw: pd.Series, kind: Kind) -> Coerced:
         typed, reasons = _COERCERS[kind](group, part)
         values.append(typed)
         errors.append(reasons)
-    empty = pd.Series(index=raw.index, dtype=object)
     value = _combine(values, raw.index, _DTYPES[kind])
     if kind == "date":
         value = _as_dates(value)
-    error = pd.concat(errors).reindex(raw.index) if errors else empty
-    return Coerced(value, error.astype(object).where(error.notna(), None))
+    if len(errors) == 1 and errors[0].index is raw.index:
+        error = errors[0]  # a column of one kind: nothing to put back in order
+    else:
+        error = pd.concat(errors).reindex(raw.index) if errors else _no_errors(raw.index)
+    bad = error.notna()
+    if not bad.any():
+        return Coerced(value, _no_errors(raw.index))
+    return Coerced(value, error.astype(object).where(bad, None))
 
 
 def infer_kind(raw: pd.Series) -> Kind:
@@ -161,6 +168,8 @@ def _split(raw: pd.Series) -> list[tuple[Group, pd.Series]]:
 def _combine(values: list[pd.Series], index: pd.Index, dtype: str) -> pd.Series:
     if not values:
         return pd.Series(index=index, dtype=dtype)
+    if len(values) == 1 and values[0].index is index:
+        return values[0].astype(dtype)
     combined = values[0] if len(values) == 1 else pd.concat(values)
     return combined.astype(dtype).reindex(index)
 
@@ -291,11 +300,27 @@ def _as_time(group: Group, part: pd.Series) -> tuple[pd.Series, pd.Series]:
     elif group == "moment":
         text = part.dt.strftime("%H:%M:%S")
     elif group == "text":
-        text = _by_unique(part, parse_time_text)
+        text = _times_from_text(part)
         return text.astype("str"), _errors(part.index, text.isna() & part.notna(), NOT_A_TIME)
     else:
         return _reject_all(part, NOT_A_TIME, "str")
     return text.astype("str"), _no_errors(part.index)
+
+
+def _times_from_text(part: pd.Series) -> pd.Series:
+    """`parse_time_text` of every cell; cells already written HH:MM:SS are only checked."""
+    clock = part.str.fullmatch(_CLOCK_TEXT).fillna(False).to_numpy(dtype=bool)
+    times = pd.Series(None, index=part.index, dtype=object)
+    if clock.any():
+        written = part[clock]
+        hour, minute, second = (
+            written.str.slice(at, at + 2).astype("int64").to_numpy() for at in (0, 3, 6)
+        )
+        valid = (hour <= 23) & (minute <= 59) & (second <= 59)
+        times[clock] = np.where(valid, written.to_numpy(dtype=object), None)
+    if not clock.all():
+        times[~clock] = _by_unique(part[~clock], parse_time_text)
+    return times
 
 
 def _seconds_as_time(seconds: pd.Series, reason: str) -> tuple[pd.Series, pd.Series]:
@@ -309,8 +334,10 @@ def _seconds_as_time(seconds: pd.Series, reason: str) -> tuple[pd.Series, pd.Ser
 
 def _by_unique(part: pd.Series, parse: Callable[[str], object]) -> pd.Series:
     """`parse` applied once per distinct value (columns of dates repeat a lot)."""
-    parsed = {value: parse(value) for value in part.dropna().unique()}
-    return pd.Series([parsed.get(v) for v in part.tolist()], index=part.index, dtype=object)
+    codes, distinct = pd.factorize(part)  # missing values get the code -1
+    parsed = np.empty(len(distinct) + 1, dtype=object)
+    parsed[:-1] = [parse(value) for value in distinct]
+    return pd.Series(parsed[codes], index=part.index, dtype=object)
 
 
 def _as_dates(values: pd.Series) -> pd.Series:

@@ -1,19 +1,22 @@
 """The parsing itself, run inside the child process (see `sandbox`): no pandas here.
 
-Workbooks are read with python-calamine, which loads a whole sheet at once: about eight times
-faster than openpyxl's streaming reader, at the cost of memory (a few KB per row at 58
-columns) that the child's memory limit bounds. CSV is decoded and split here too. Rows come
-back as columns in forms that pickle fast (see `_encode_column`): float64 arrays for numeric
-columns, one NUL-joined string for text, day ordinals or datetime64 for date cells, and lists
-of objects only for columns that mix kinds.
+Workbooks are read with python-calamine, about eight times faster than openpyxl's streaming
+reader, but it loads a whole sheet at once on one core, at a few KB of memory per row. So a
+large sheet is cut into slices of rows (`split`) that worker processes, forked from this one
+and so under the same limits, read side by side; a small one is read whole here. CSV is
+decoded and split here too. Rows come back as columns in forms that pickle fast (`columns`).
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import itertools
+import multiprocessing
+import tempfile
+import zipfile
 from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,12 @@ import numpy as np
 import python_calamine
 
 from core.errors import FileRejected
-from core.ingest import csvtext
+from core.ingest import columns, csvtext, split
 from core.ingest.header import HEADER_SCAN_ROWS, HeaderLayout, column_letter, layout, name_problems
 from core.ingest.tables import SheetInfo
 
-# How a column's values travel: see `_encode_column`.
-NUMBER, TEXT, DAYS, MOMENT, MIXED = "number", "text", "days", "moment", "mixed"
-TEXT_SEPARATOR = "\x00"
+PARSE_WORKERS = 2
+SLICES_AHEAD = 2 * PARSE_WORKERS
 ERROR_SNIPPET = 200
 
 
@@ -45,48 +47,45 @@ def inspect_task(request: dict[str, Any]) -> dict[str, Any]:
     sheets = []
     for name in workbook.sheet_names:
         sheet = _sheet(workbook, name, request)
-        sheets.append(_sheet_info(name, _calamine_rows(sheet, request), _merged(sheet)))
+        rows, (top, left) = _calamine_rows(sheet, request)
+        width = left + len(rows[0]) if rows else 0
+        from_a1 = [[""] * width for _ in range(top)] + [[""] * left + row for row in rows]
+        sheets.append(_sheet_info(name, from_a1, _merged(sheet)))
     return {"sheets": sheets}
 
 
 def read_task(request: dict[str, Any]) -> dict[str, Any]:
     """One sheet: header layout, column names and letters, Excel row numbers, column arrays."""
+    forced = request["header_index"]
+    scan = HEADER_SCAN_ROWS if forced is None else max(HEADER_SCAN_ROWS, forced + 2)
     encoding = delimiter = None
     if request["format"] == "csv":
         text = _csv_text(request)
         encoding, delimiter = text.encoding, text.delimiter
-        rows: Sequence[Sequence[object]] = _csv_rows(text, request)
-        merged: list = []
         sheet_name = request["sheet_name"]
+        pieces, merged = [_piece(_csv_rows(text, request), (0, 0), scan)], []
     else:
-        workbook = _open_workbook(request)
-        sheet_name = request["sheet"] or workbook.sheet_names[0]
-        sheet = _sheet(workbook, sheet_name, request)
-        rows = _calamine_rows(sheet, request)
-        merged = _merged(sheet)
-    width = max((len(r) for r in rows), default=0)
-    forced = request["header_index"]
-    scan = HEADER_SCAN_ROWS if forced is None else max(HEADER_SCAN_ROWS, forced + 2)
-    head = layout(rows[:scan], width=width, merged=merged, header_index=forced)
+        sheet_name = request["sheet"] or _open_workbook(request).sheet_names[0]
+        pieces, merged = _read_pieces(request, sheet_name, scan)
+    height = max((p["first"] + p["height"] for p in pieces), default=0)
+    width = max((p["width"] for p in pieces), default=0)
+    rows = [[""] * width for _ in range(min(scan, height))]
+    for piece in pieces:
+        for i, row in enumerate(piece["head"]):
+            rows[piece["first"] + i][: len(row)] = row
+    head = layout(rows, width=width, merged=merged, header_index=forced)
     if head is None:
         raise FileRejected(f"Sheet '{sheet_name}' of {request['name']} is empty.")
-    data = rows[head.data_start :]
-    _check_row_count(len(data), sheet_name, request)
-    columns = _columns(data)
+    _check_row_count(height - head.data_start, sheet_name, request)
+    spans = _column_spans(rows[head.data_start :], pieces, width=width, start=len(rows))
     # Only unnamed columns need to know whether they hold anything.
-    has_data = [
-        not name and c < len(columns) and _empty_count(columns[c]) != len(columns[c])
-        for c, name in enumerate(head.names)
-    ]
+    has_data = [not name and any(part for _, part in spans[c]) for c, name in enumerate(head.names)]
     names, problems = name_problems(
         head.names, has_data=has_data, header_row=head.header_index + 1, ignore=head.merged_away
     )
-    encoded = []
-    for c, name in enumerate(names):
-        if not name:
-            continue
-        values = columns[c] if c < len(columns) else ("",) * len(data)
-        encoded.append((name, column_letter(c), *_encode_column(values)))
+    encoded = [
+        (name, column_letter(c), *columns.join(spans[c])) for c, name in enumerate(names) if name
+    ]
     return {
         "sheet": sheet_name,
         "header_row": head.header_index + 1,
@@ -99,6 +98,123 @@ def read_task(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _read_pieces(
+    request: dict[str, Any], sheet_name: str, scan: int
+) -> tuple[list[dict[str, Any]], list]:
+    """The sheet read as pieces (row ranges) and its merged cells: in slices by worker
+    processes when it is large, else whole in this process."""
+    if request.get("part") and _part_size(request) > request["slice_bytes"]:
+        try:
+            return _read_slices(request, sheet_name, scan)
+        except split.Unsplittable:
+            pass
+    sheet = _sheet(_open_workbook(request), sheet_name, request)
+    return [_piece(*_calamine_rows(sheet, request), scan)], _merged(sheet)
+
+
+def _part_size(request: dict[str, Any]) -> int:
+    with zipfile.ZipFile(request["path"]) as archive:
+        return archive.getinfo(request["part"]).file_size
+
+
+def _read_slices(
+    request: dict[str, Any], sheet_name: str, scan: int
+) -> tuple[list[dict[str, Any]], list]:
+    with tempfile.TemporaryDirectory(prefix="slices-", dir=request.get("scratch")) as folder:
+        slices = split.SheetSlices(
+            Path(request["path"]),
+            part=request["part"],
+            folder=Path(folder),
+            slice_bytes=request["slice_bytes"],
+        )
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(PARSE_WORKERS, mp_context=context) as pool:
+            futures: list[Future] = []
+            try:
+                for path in slices:
+                    futures.append(
+                        pool.submit(_read_slice, str(path), sheet_name, request["name"], scan)
+                    )
+                    # Slices are written faster than read: keep only a few on disk.
+                    pending = [f for f in futures if not f.done()]
+                    if len(pending) > SLICES_AHEAD:
+                        wait(pending, return_when=FIRST_COMPLETED)
+                pieces = [f.result() for f in futures]
+            except BrokenProcessPool:
+                raise MemoryError from None  # a worker died: over its memory limit
+            finally:
+                for f in futures:
+                    f.cancel()
+        assert slices.tail is not None
+        tail = {**request, "path": str(slices.tail)}
+        merged = _merged(_sheet(_open_workbook(tail), sheet_name, tail))
+    if not _in_order(pieces):
+        raise split.Unsplittable("rows out of order across slices")
+    return pieces, merged
+
+
+def _read_slice(path: str, sheet_name: str, name: str, scan: int) -> dict[str, Any]:
+    """One slice of a sheet, read in a worker process (the file is removed once loaded)."""
+    request = {"path": path, "name": name}
+    try:
+        sheet = _sheet(_open_workbook(request), sheet_name, request)
+        rows, start = _calamine_rows(sheet, request)
+    finally:
+        Path(path).unlink(missing_ok=True)
+    return _piece(rows, start, scan)
+
+
+def _in_order(pieces: list[dict[str, Any]]) -> bool:
+    end = 0
+    for piece in pieces:
+        if not piece["height"]:
+            continue
+        if piece["first"] < end:
+            return False
+        end = piece["first"] + piece["height"]
+    return True
+
+
+def _piece(rows: Sequence[Sequence[object]], start: tuple[int, int], scan: int) -> dict[str, Any]:
+    """Rows from (row, column) `start` (0-based): those among the first `scan` rows of the
+    sheet as lists (the header is looked for there), the others as encoded columns."""
+    first, left = start
+    head_count = max(0, min(len(rows), scan - first))
+    pad = [""] * left
+    body = rows[head_count:]
+    return {
+        "first": first,
+        "height": len(rows),
+        "width": left + max(map(len, rows), default=0),
+        "head": [pad + list(row) for row in rows[:head_count]],
+        "body_first": first + head_count,
+        "body": {left + c: (len(body), columns.encode(v)) for c, v in enumerate(_columns(body))},
+    }
+
+
+def _column_spans(
+    head_data: list[list[object]], pieces: list[dict[str, Any]], *, width: int, start: int
+) -> list[list[columns.Span]]:
+    """Each column's parts in row order: the data rows among the first rows, then every
+    piece's rows (rows between pieces are blank)."""
+    spans: list[list[columns.Span]] = [[] for _ in range(width)]
+    if head_data:
+        for c, values in enumerate(zip(*head_data, strict=True)):
+            spans[c].append((len(head_data), columns.encode(values)))
+    at = start
+    for piece in pieces:
+        count = piece["height"] - (piece["body_first"] - piece["first"])
+        if count <= 0:
+            continue
+        gap = piece["body_first"] - at
+        for c in range(width):
+            if gap > 0:
+                spans[c].append((gap, None))
+            spans[c].append(piece["body"].get(c, (count, None)))
+        at = piece["body_first"] + count
+    return spans
+
+
 def _columns(data: Sequence[Sequence[object]]) -> list[Sequence[object]]:
     """The rows turned into columns ('' filling the end of short CSV records)."""
     if data and len(set(map(len, data))) == 1:
@@ -106,12 +222,6 @@ def _columns(data: Sequence[Sequence[object]]) -> list[Sequence[object]]:
         grid = np.array(data, dtype=object)
         return [grid[:, c] for c in range(grid.shape[1])]
     return list(itertools.zip_longest(*data, fillvalue=""))
-
-
-def _empty_count(values: Sequence[object]) -> int:
-    if isinstance(values, np.ndarray):
-        return int(np.count_nonzero(values == ""))
-    return values.count("")  # type: ignore[attr-defined]
 
 
 def _sheet_info(name: str, rows: Sequence[Sequence[object]], merged: list) -> SheetInfo:
@@ -129,34 +239,6 @@ def _check_row_count(count: int, sheet_name: str, request: dict[str, Any]) -> No
             f"Sheet '{sheet_name}' of {request['name']} has {count:,} data rows, more than the "
             f"{request['max_rows']:,} allowed (setting PIPEWORKS_MAX_ROWS)."
         )
-
-
-def _encode_column(values: Sequence[object]) -> tuple[str, object]:
-    """The most compact faithful form of one column's cells ('' marks an empty cell).
-
-    Text travels as one string joined with NUL (which neither XML nor the csv module lets
-    into a cell), dates as day ordinals (0 when empty): both pickle far faster than objects.
-    """
-    if isinstance(values, np.ndarray):
-        values = values.tolist()  # lists iterate, count and join fastest
-    kinds = list(map(type, values))
-    types = set(kinds)
-    if types <= {str}:
-        return TEXT, TEXT_SEPARATOR.join(values)  # type: ignore[arg-type]
-    others = types - {str}
-    if kinds.count(str) != values.count(""):  # some text among other values
-        return MIXED, [None if v == "" else v for v in values]
-    if others <= {float, int}:
-        if str not in types:
-            return NUMBER, np.array(values, dtype=np.float64)
-        numbers = np.array(values, dtype=object)  # a copy: the grid stays untouched
-        numbers[numbers == ""] = np.nan
-        return NUMBER, numbers.astype(np.float64)
-    if others == {dt.date}:
-        return DAYS, np.array([0 if v == "" else v.toordinal() for v in values], dtype=np.int32)
-    if others <= {dt.date, dt.datetime}:
-        return MOMENT, np.array([None if v == "" else v for v in values], dtype="datetime64[us]")
-    return MIXED, [None if v == "" else v for v in values]
 
 
 def _csv_text(request: dict[str, Any]) -> csvtext.CsvText:
@@ -205,10 +287,13 @@ def _sheet(
         raise FileRejected(_unreadable(request["name"], exc, sheet=name)) from exc
 
 
-def _calamine_rows(sheet: python_calamine.CalamineSheet, request: dict[str, Any]) -> list[list]:
+def _calamine_rows(
+    sheet: python_calamine.CalamineSheet, request: dict[str, Any]
+) -> tuple[list[list], tuple[int, int]]:
+    """The sheet's used range and where it starts (row, column, 0-based)."""
     try:
-        # From A1, so that list positions are Excel rows and columns.
-        return sheet.to_python(skip_empty_area=False)
+        rows = sheet.to_python(skip_empty_area=True)
+        return rows, tuple(sheet.start or (0, 0)) if rows else (0, 0)  # type: ignore[return-value]
     except Exception as exc:  # python-calamine raises several unrelated types
         raise FileRejected(_unreadable(request["name"], exc, sheet=sheet.name)) from exc
 

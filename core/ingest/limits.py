@@ -10,6 +10,7 @@ DEFAULT_MAX_UNZIPPED_MB = 4_096
 DEFAULT_MAX_COMPRESSION_RATIO = 250
 DEFAULT_MAX_ZIP_ENTRIES = 10_000
 DEFAULT_MAX_FILE_MB = 200
+DEFAULT_SLICE_BYTES = 8 << 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,7 +21,8 @@ class ParseLimits:
     `timeout_s` its wall-clock time; `max_rows` caps the data rows of one sheet. The zip
     limits refuse archives that expand to more than `max_unzipped_mb`, entries of more than
     1 MB that expand more than `max_compression_ratio` times, and more than
-    `max_zip_entries` entries.
+    `max_zip_entries` entries. A worksheet whose XML is larger than `slice_bytes` is read
+    in slices of about that size, by two processes side by side.
     """
 
     max_rows: int
@@ -30,6 +32,7 @@ class ParseLimits:
     max_unzipped_mb: int = DEFAULT_MAX_UNZIPPED_MB
     max_compression_ratio: float = DEFAULT_MAX_COMPRESSION_RATIO
     max_zip_entries: int = DEFAULT_MAX_ZIP_ENTRIES
+    slice_bytes: int = DEFAULT_SLICE_BYTES
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseLimits:

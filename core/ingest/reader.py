@@ -18,14 +18,13 @@ import pyarrow.compute as pc
 
 from core.errors import FileRejected
 from core.ingest import guard, sandbox
-from core.ingest.extract import DAYS, MIXED, MOMENT, NUMBER, TEXT, TEXT_SEPARATOR
+from core.ingest.columns import DAYS, MIXED, MOMENT, NUMBER, TEXT, TEXT_SEPARATOR, days_as_moments
 from core.ingest.limits import ParseLimits
 from core.ingest.outline import workbook_sheets
 from core.ingest.sniff import Sniffed, sniff
 from core.ingest.tables import Format, RawTable, WorkbookInfo
 
 HASH_CHUNK = 1 << 20
-_UNIX_EPOCH_ORDINAL = 719_163  # date(1970, 1, 1).toordinal()
 _MB = 1 << 20
 
 
@@ -81,7 +80,9 @@ def read_sheet(
         problem = guard.extent_problem(chosen, limits=limits)
         if problem:
             raise FileRejected(problem)
-        sheet = chosen.name
+        sheet, part = chosen.name, chosen.part
+    else:
+        part = None
     payload = _in_child(
         "read",
         path,
@@ -90,6 +91,8 @@ def read_sheet(
         limits=limits,
         sheet=sheet,
         header_index=None if header_row is None else header_row - 1,
+        part=part,
+        slice_bytes=limits.slice_bytes,
     )
     return _raw_table(
         payload, name=name, format=found.format, notes=found.notes, max_rows=limits.max_rows
@@ -166,15 +169,11 @@ def _series(kind: str, values: Any) -> pd.Series:
     if kind == NUMBER:
         return pd.Series(values, dtype="float64", copy=False)
     if kind == TEXT:
-        joined = pa.array([values], type=pa.large_string())
-        cells = pc.utf8_trim_whitespace(pc.split_pattern(joined, pattern=TEXT_SEPARATOR).flatten())
+        cells = pc.utf8_trim_whitespace(_split_text(values))
         cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
         return pd.Series(pd.array(cells, dtype="str"))
     if kind == DAYS:
-        days = np.asarray(values, dtype=np.int64) - _UNIX_EPOCH_ORDINAL
-        moments = days.astype("datetime64[D]").astype("datetime64[us]")
-        moments[np.asarray(values) == 0] = np.datetime64("NaT")
-        return pd.Series(moments)
+        return pd.Series(days_as_moments(values))
     if kind == MOMENT:
         return pd.Series(np.asarray(values, dtype="datetime64[us]"))
     if kind == MIXED:
@@ -182,6 +181,20 @@ def _series(kind: str, values: Any) -> pd.Series:
             [None if isinstance(v, str) and not v.strip() else v for v in values], dtype=object
         )
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+def _split_text(joined: str) -> pa.LargeStringArray:
+    """The cells of a text column that travelled joined with NUL, as an Arrow array."""
+    data = joined.encode("utf-8")
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(TEXT_SEPARATOR))
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = ends - np.arange(len(ends))  # where each cell ends once the NULs are gone
+    offsets[-1] = len(data) - len(ends)
+    cells = data.replace(TEXT_SEPARATOR.encode(), b"")
+    return pa.LargeStringArray.from_buffers(
+        len(ends) + 1, pa.py_buffer(offsets), pa.py_buffer(cells)
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.ingest.coerce import coerce, display, infer_kind, parse_numbers
+from core.ingest.coerce import NOT_A_TIME, coerce, display, infer_kind, parse_numbers
+from core.ingest.dates import parse_time_text
 
 
 def text(*values: str | None) -> pd.Series:
@@ -165,3 +166,15 @@ def test_raw_values_are_displayed_as_a_user_typed_them() -> None:
         "2024-01-02",
         "TRUE",
     ]
+
+
+def test_a_text_column_of_times_reads_every_cell_as_parse_time_text_does() -> None:
+    written = ["08:00:29", "23:59:59", "24:00:00", "12:60:00", "07:30", "14h05", " 09:15:00 "]
+    cells = text(*written, None, "١٢:٣٠:٠٠", "noon")
+    result = coerce(cells, "time")
+    expected = [parse_time_text(v) for v in [*written, None, "١٢:٣٠:٠٠", "noon"] if v is not None]
+    values = [None if pd.isna(v) else v for v in result.values.tolist()]
+    assert [v for i, v in enumerate(values) if i != 7] == expected
+    assert values[:3] == ["08:00:29", "23:59:59", None] and values[5] == "14:05:00"
+    assert values[7] is None and result.errors.tolist()[7] is None
+    assert result.errors.tolist()[2] == result.errors.tolist()[3] == NOT_A_TIME
