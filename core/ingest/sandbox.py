@@ -74,6 +74,8 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
         except subprocess.TimeoutExpired:
             _kill(process)
             raise FileRejected(_too_slow(name, timeout_s)) from None
+        finally:
+            _kill_group(process.pid)  # reading processes the child forked never outlive it
         if process.returncode == 0 and result_path.exists():
             outcome, value = pickle.loads(result_path.read_bytes())
             if outcome == "ok":
@@ -103,9 +105,13 @@ def _child_env() -> dict[str, str]:
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _kill_group(process.pid)
     process.communicate()
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _too_big(name: str, memory_mb: int) -> str:
