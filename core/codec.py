@@ -16,6 +16,7 @@ import orjson
 from core.domain.schemas import Kind
 
 JsonValue = str | int | float | bool | None
+MAX_STORED_INTEGER = 2**63  # integer fields are 64-bit in the relational store
 
 
 def to_json_value(value: Any) -> JsonValue:
@@ -61,6 +62,8 @@ def from_json_value(value: JsonValue, kind: Kind) -> Any:
         number = float(value)
         if not number.is_integer():
             raise ValueError(f"expected an integer, got {value!r}")
+        if abs(number) >= MAX_STORED_INTEGER:
+            raise ValueError(f"integer out of the stores' range: {value!r}")
         return int(number)
     if kind == "decimal":
         if isinstance(value, bool):
@@ -69,9 +72,10 @@ def from_json_value(value: JsonValue, kind: Kind) -> Any:
         if math.isnan(number) or math.isinf(number):
             raise ValueError(f"expected a finite number, got {value!r}")
         return number
-    if kind == "time":
-        return str(value)[:8]
-    return str(value)
+    text = str(value)[:8] if kind == "time" else str(value)
+    if "\x00" in text:
+        raise ValueError("text holds a NUL character, which the stores refuse")
+    return text
 
 
 def dumps(value: Any) -> bytes:

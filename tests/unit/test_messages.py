@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.adapters.queue_bus import encode_value
-from core.codec import to_json_value
+from core.codec import from_json_value, to_json_value
 from core.domain.schemas import CUSTOMERS, STOCK_MOVEMENTS
 from core.errors import PoisonMessage
 from core.messages import decode, encode, encode_frame, upload_of
@@ -141,9 +141,11 @@ def test_refused_messages_name_the_reason(value: bytes, error: str) -> None:
     assert str(caught.value).startswith(error)
 
 
-def test_numbers_beyond_64_bits_are_read_as_the_standard_parser_reads_them() -> None:
-    exact = decode(_record(json.dumps(_envelope({**KEY, "dn": 2**70})).encode()))
-    assert exact.data["dn"] == int(float(2**70))
+def test_numbers_beyond_64_bits_are_refused_not_a_crash() -> None:
+    big = json.dumps(_envelope({**KEY, "dn": 2**70})).encode()
+    with pytest.raises(PoisonMessage, match="field dn: integer out of the stores' range"):
+        decode(_record(big))  # the relational store's integers are 64-bit
+    assert decode(_record(json.dumps(_envelope({**KEY, "dn": 2**62})).encode())).data["dn"] == 2**62
     huge = json.dumps(_envelope({**KEY, "montant_mouvement": 10**400})).encode()
     with pytest.raises(PoisonMessage, match="field montant_mouvement"):
         decode(_record(huge))  # a number no float holds is refused, not a crash
@@ -161,3 +163,25 @@ def test_the_upload_of_a_refused_message_is_read_from_its_value_or_header() -> N
     old = Record(topic="t", partition=0, offset=0, key="k", value=b"{", headers={"upload_id": "h"})
     assert upload_of(old) == "h"
     assert upload_of(_record(b'["u"]')) is None
+
+
+def _customer(data: dict) -> Record:
+    value = {"v": 1, "dataset": CUSTOMERS, "upload_id": "u3", "seq": 0, "data": data}
+    return _record(json.dumps(value).encode())
+
+
+def test_values_the_relational_store_would_refuse_are_poison_named_by_field() -> None:
+    # PostgreSQL refuses NUL in text and integers beyond 64 bits: such a message must never
+    # reach the stores, where a refusal would come after its delivery line joined a document.
+    with pytest.raises(PoisonMessage, match=r"field name: text holds a NUL character"):
+        decode(_customer({"customer_id": "C1", "name": "Ana\x00Lopez"}))
+    with pytest.raises(PoisonMessage, match=r"field customer_id: text holds a NUL"):
+        decode(_customer({"customer_id": "C\x001"}))
+    assert decode(_customer({"customer_id": "C1", "name": "Ana Lopez"})).data["name"] == "Ana Lopez"
+
+
+def test_integer_range_of_the_codec() -> None:
+    assert from_json_value(2**62, "integer") == 2**62
+    assert from_json_value("-42", "integer") == -42
+    with pytest.raises(ValueError, match="out of the stores' range"):
+        from_json_value("-1e19", "integer")
