@@ -13,12 +13,13 @@ import signal
 import sys
 import threading
 
-from background.worker import acquire_lock, build_scheduler
+from background.worker import build_scheduler
 from core.bootstrap import build_services
 from core.errors import PipeworksError
 from core.reports import daily_reports
 from core.settings import load_settings
 from core.usecases.inbox import process_inbox
+from core.worker_lock import acquire_lock
 
 INBOX_SCAN_S = 10
 DAILY_REPORTS_HOUR = 6

@@ -9,16 +9,12 @@ delivery documents of an install that predates it).
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
 
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -35,7 +31,6 @@ log = logging.getLogger("pipeworks.worker")
 DEFAULT_MAX_RECORDS = 10_000  # a batch: one COPY, one upsert, one transaction
 DEFAULT_BUDGET_S = 30.0  # the job runs this long while records keep coming
 MAX_BACKOFF_S = 10.0
-LOCK_FILE = "worker.lock"
 
 
 @dataclass
@@ -171,31 +166,6 @@ class ConsumeJob:
     def close(self) -> None:
         self._storer.shutdown(wait=True)
         self._drop_consumer()
-
-
-def acquire_lock(data_dir: Path) -> IO[str] | None:
-    """An exclusive lock on the data folder's worker lock file, or None if another worker
-    holds it. Keep the returned file open for as long as the lock is needed."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle = (data_dir / LOCK_FILE).open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
-
-
-def is_worker_running(data_dir: Path) -> bool:
-    handle = acquire_lock(data_dir)
-    if handle is None:
-        return True
-    handle.close()
-    return False
 
 
 def build_scheduler(

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from playwright.sync_api import Page, sync_playwright
 
-from background.worker import is_worker_running
+from core.worker_lock import is_worker_running
 from tests.browser.harness import launch_chromium, running_app, seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]

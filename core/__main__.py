@@ -13,8 +13,8 @@ could be committed (columns missing, bus unreachable), 2 when it could not be re
 
 `rebuild-deliveries` rebuilds the relational projection of the delivery documents (the
 tables the deliveries screens and dashboards read) from the document store; the worker does
-it by itself on its first start. Run it with the worker stopped. Exit 0 when done, 1 when a
-store cannot be reached.
+it by itself on its first start. It refuses to run while a worker runs on the same data folder.
+Exit 0 when done, 1 when a store cannot be reached or a worker runs.
 """
 
 from __future__ import annotations
@@ -58,13 +58,24 @@ def _rebuild_deliveries() -> int:
     from core.bootstrap import build_services
     from core.settings import load_settings
     from core.usecases.delivery_projection import rebuild_projection
+    from core.worker_lock import acquire_lock
 
     try:
-        services = build_services(load_settings())
-        try:
-            documents = rebuild_projection(services.sql, services.documents)
-        finally:
-            services.close()
+        settings = load_settings()
+        lock = acquire_lock(settings.data_dir)
+        if lock is None:
+            print(
+                f"pipeworks: a worker runs on the data folder {settings.data_dir}: stop it "
+                "first (it rebuilds the delivery tables by itself when they are missing)",
+                file=sys.stderr,
+            )
+            return 1
+        with lock:
+            services = build_services(settings)
+            try:
+                documents = rebuild_projection(services.sql, services.documents)
+            finally:
+                services.close()
     except PipeworksError as exc:
         print(f"pipeworks: {exc}", file=sys.stderr)
         return 1

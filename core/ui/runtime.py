@@ -9,10 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from background.worker import is_worker_running
 from core.bootstrap import Services, build_services
 from core.errors import PipeworksError, ServiceUnavailable
 from core.settings import load_settings
+from core.worker_lock import is_worker_running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -23,6 +23,7 @@ from core.bootstrap import Services
 from core.consume import DELIVERIES_COLLECTION
 from core.usecases.commit import commit_upload
 from core.usecases.delivery_projection import PROJECTION, ensure_projection
+from core.worker_lock import acquire_lock
 from tests import seeding
 
 from .conftest import drain, facts
@@ -228,16 +229,36 @@ def test_the_rebuild_command_rebuilds_a_lost_projection_identically(
     with stack.sql.begin() as conn:
         conn.execute(delete(s.delivery_lines))
         conn.execute(delete(s.delivery_notes).where(s.delivery_notes.c.delivery_no < "BL00007"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEWORKS_")} | stack_env
     for _ in range(2):  # twice: the second run changes nothing
-        done = subprocess.run(
-            [sys.executable, "-m", "core", "rebuild-deliveries"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = _rebuild_command(stack_env)
         assert done.returncode == 0, done.stderr
         assert "rebuilt from 15 delivery documents" in done.stdout
         assert _projection(stack) == before
+
+
+def test_the_rebuild_command_refuses_while_a_worker_holds_the_data_folder(
+    stack: Services, stack_env: dict[str, str]
+) -> None:
+    _commit(stack, "stock_movements", _movements(range(4), range(1, 3)), sha="i" * 64)
+    drain(stack)
+    with stack.sql.begin() as conn:
+        conn.execute(delete(s.delivery_lines))
+    lock = acquire_lock(stack.settings.data_dir)  # as a running worker holds it
+    assert lock is not None
+    with lock:
+        done = _rebuild_command(stack_env)
+    assert done.returncode == 1
+    assert "a worker runs on the data folder" in done.stderr
+    assert stack.sql.count_rows("delivery_lines") == 0  # nothing rebuilt behind its back
+
+
+def _rebuild_command(stack_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIPEWORKS_")} | stack_env
+    return subprocess.run(
+        [sys.executable, "-m", "core", "rebuild-deliveries"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

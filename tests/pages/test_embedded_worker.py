@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from background.worker import LOCK_FILE, is_worker_running
+from core.worker_lock import LOCK_FILE, is_worker_running
 
 ROOT = Path(__file__).resolve().parents[2]
 
