@@ -271,9 +271,8 @@ def _typed(dataset: str, data: Mapping[str, Any]) -> dict[str, Any]:
         if cls is str:
             if not value:
                 continue
-            if "\x00" in value:  # refused by PostgreSQL: `_converted` names the field
-                typed[name] = _converted(name, value, kind)
-            if kind == "text" or (kind == "code" and len(value) <= MAX_CODE_LENGTH):
+            plain = "\x00" not in value  # NUL: refused by PostgreSQL, `_converted` says so
+            if plain and (kind == "text" or (kind == "code" and len(value) <= MAX_CODE_LENGTH)):
                 typed[name] = value
                 continue
             if kind == "date":

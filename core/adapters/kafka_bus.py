@@ -12,7 +12,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -93,18 +93,14 @@ class KafkaBus(MessageBus):
             iterator = iter(messages)
             while chunk := list(itertools.islice(iterator, PUBLISH_CHUNK)):
                 futures = []
-                last: Mapping[str, str] | None = None  # encoders share one headers mapping
-                headers: list[tuple[str, bytes]] = []
                 for m in chunk:
-                    if m.headers is not last:
-                        last, headers = m.headers, [(k, v.encode()) for k, v in m.headers.items()]
                     key = _encode_text(m.key)
                     futures.append(
                         producer.send(
                             topic,
                             key=key,
                             value=encode_value(m.value),
-                            headers=headers,
+                            headers=[(k, v.encode()) for k, v in m.headers.items()],
                             partition=partition_for(key, partitions),
                         )
                     )

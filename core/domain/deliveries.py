@@ -130,10 +130,7 @@ def merge(
 def note_row(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The `delivery_notes` row of a merged delivery document (its date as a `date`)."""
     return {
-        "delivery_no": doc["_id"],
-        "customer": doc.get("customer"),
-        "delivery_date": _day(doc.get("delivery_date")),
-        "month": doc.get("month"),
+        **_note_header(doc),
         **{f: doc.get(f) for f in _HEADER_FIELDS if f not in ("customer", "delivery_date")},
         "line_count": doc.get("line_count") or 0,
         "total_quantity": doc.get("total_quantity") or 0,
@@ -144,17 +141,22 @@ def note_row(doc: Mapping[str, Any]) -> dict[str, Any]:
 def line_rows(doc: Mapping[str, Any], fields: Iterable[str]) -> list[dict[str, Any]]:
     """The `delivery_lines` rows of a merged delivery document: `fields` of each line, with
     the note's number, customer, date and month."""
-    header = {
-        "delivery_no": doc["_id"],
-        "customer": doc.get("customer"),
-        "delivery_date": _day(doc.get("delivery_date")),
-        "month": doc.get("month"),
-    }
+    header = _note_header(doc)
     names = [f for f in fields if f not in header]
     return [
         {**header, **{f: _whole(line.get(f)) if f in _WHOLE else line.get(f) for f in names}}
         for line in doc.get("lines") or []
     ]
+
+
+def _note_header(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """What a note's projection rows and each of its line rows carry of the note."""
+    return {
+        "delivery_no": doc["_id"],
+        "customer": doc.get("customer"),
+        "delivery_date": _day(doc.get("delivery_date")),
+        "month": doc.get("month"),
+    }
 
 
 def _totals(doc: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ from sqlalchemy import func, select
 from core.adapters import sql_schema as s
 from core.bootstrap import Services, build_services
 from core.settings import Settings, load_settings
-from core.usecases.commit import UploadFacts, commit_upload
+from core.usecases.commit import commit_upload
+
+from .conftest import facts
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ROOT / "tests" / "services" / "services.sh"
@@ -68,19 +70,12 @@ def _movements(n: int) -> pd.DataFrame:
 
 
 def _commit(services: Services, settings: Settings, rows: pd.DataFrame) -> str:
-    facts = UploadFacts(
-        dataset="stock_movements",
-        file_name="big.xlsx",
-        sha256="f" * 64,
-        sheet="Mouvements",
-        layout=None,
-        mapping={},
-        total_rows=len(rows),
-        rejected_rows=0,
-        duplicate_rows=0,
-    )
     result = commit_upload(
-        facts, rows, sql=services.sql, bus=services.bus, topic=settings.topic("stock_movements")
+        facts("stock_movements", rows, sha="f" * 64),
+        rows,
+        sql=services.sql,
+        bus=services.bus,
+        topic=settings.topic("stock_movements"),
     )
     assert result.published == len(rows)
     return result.upload_id
