@@ -1,7 +1,8 @@
 """The worker: an APScheduler scheduler whose consume job polls the bus and stores batches.
 
 One loop (`ConsumeJob.__call__`): poll a batch, store it, and only then commit its offsets;
-the next batch is polled while the previous one is being stored. A transient store failure
+the next batch is polled, and decoded in a child process (with PostgreSQL, see
+`background.decoder`), while the previous one is being stored. A transient store failure
 retries the same batch with backoff and commits nothing.
 Before its first batch the job makes sure the delivery projection exists (built from the
 delivery documents of an install that predates it).
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from background.decoder import DecoderProcess
 from core.bootstrap import Services
-from core.consume import store_batch
+from core.consume import Prepared, store_batch
 from core.domain.schemas import DATASET_NAMES
 from core.errors import ServiceUnavailable
 from core.ports import Consumer, Record
@@ -43,14 +45,22 @@ class ConsumeJob:
     group: str = ""
     max_records: int = DEFAULT_MAX_RECORDS
     budget_s: float = DEFAULT_BUDGET_S
+    decode_in_child: bool | None = None  # by default with PostgreSQL
     _consumer: Consumer | None = field(default=None, init=False)
     _projection_ready: bool = field(default=False, init=False)
     _storer: ThreadPoolExecutor = field(init=False)
+    _decoding: ThreadPoolExecutor = field(init=False)
+    _decoder: DecoderProcess | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.group = self.group or self.services.settings.consumer_group
         # one thread stores while the job's own thread polls: the consumer keeps one owner
         self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-store")
+        # one thread hands each batch to the decoding process as soon as it is polled
+        self._decoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-decode")
+        postgres = self.services.sql is not None and self.services.sql.is_postgres
+        if self.decode_in_child if self.decode_in_child is not None else postgres:
+            self._decoder = DecoderProcess(copy=postgres)
 
     @property
     def topics(self) -> list[str]:
@@ -79,8 +89,12 @@ class ConsumeJob:
                 self._drop_consumer()
             if not records:
                 return total
-            # 3. store this batch (retried with backoff while the store is unreachable)
-            storing = (self._storer.submit(self._store_with_retry, records), records)
+            # 3. decode this batch in the child, store it (retried with backoff while the
+            #    store is unreachable)
+            prepared = None
+            if self._decoder is not None:
+                prepared = self._decoding.submit(self._decoder.prepare, [r.value for r in records])
+            storing = (self._storer.submit(self._store_with_retry, records, prepared), records)
 
     def _poll(self, *, timeout_s: float) -> list[Record] | None:
         """The next batch (empty when nothing came), or None when the bus is unreachable."""
@@ -125,7 +139,15 @@ class ConsumeJob:
             self._projection_ready = True
         return True
 
-    def _store_with_retry(self, records: list[Record]) -> bool:
+    def _store_with_retry(
+        self, records: list[Record], preparing: Future[Prepared] | None = None
+    ) -> bool:
+        prepared = None
+        if preparing is not None:
+            try:
+                prepared = preparing.result()
+            except Exception:  # store_batch decodes the batch itself
+                log.exception("decoding a batch in the child process failed")
         delay = 0.5
         while not self.stop.is_set():
             started = time.perf_counter()
@@ -136,6 +158,7 @@ class ConsumeJob:
                     sql=self.services.sql,
                     documents=self.services.documents,
                     bus=self.services.bus,
+                    prepared=prepared,
                 )
             except ServiceUnavailable as exc:
                 log.warning("%s; retrying the batch in %.1f s", exc, delay)
@@ -165,6 +188,9 @@ class ConsumeJob:
 
     def close(self) -> None:
         self._storer.shutdown(wait=True)
+        self._decoding.shutdown(wait=True)
+        if self._decoder is not None:
+            self._decoder.close()
         self._drop_consumer()
 
 

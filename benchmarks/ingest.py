@@ -25,7 +25,8 @@ changes that), and a smaller run (`--documents-rows`) is made with each store, t
 much of the store phase the document store takes.
 
 Peak memory, on a larger run: the app side (this process and its parse child, `ru_maxrss` of
-RUSAGE_SELF and RUSAGE_CHILDREN) and the worker (VmHWM of its process, read before stopping it).
+RUSAGE_SELF and RUSAGE_CHILDREN) and the worker (VmHWM of its process and of its decoding
+process, read before stopping it). The worker's CPU seconds include its decoding process.
 
 Each run gets a fresh PostgreSQL database, a unique MongoDB database and a unique topic prefix
 (as `tests/conftest.py`'s `stack_env` does) and removes them afterwards. Each case runs in a
@@ -204,14 +205,21 @@ class Worker:
         raise RuntimeError("the worker did not join its consumer group in time")
 
     def cpu_s(self) -> float:
-        """CPU seconds the worker process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds the worker process and its decoding process have used so far."""
+        total = 0.0
+        for pid in _process_tree(self.process.pid):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def peak_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
-        return kib / 1024
+        """Peak memory of the worker process."""
+        return _peak_mb(self.process.pid)
+
+    def child_peak_mb(self) -> float:
+        """Peak memory of the largest process the worker started (its decoding process)."""
+        children = _process_tree(self.process.pid)[1:]
+        return max((_peak_mb(pid) for pid in children), default=0.0)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -229,6 +237,22 @@ class Worker:
         names = ("stored", "dead_lettered", "total_s", "decode_s", "documents_s", "relational_s")
         sums = {name: sum(float(g[i]) for g in found) for i, name in enumerate(names)}
         return {"batches": len(found), **{k: round(v, 2) for k, v in sums.items()}}
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (from /proc: the children of each of its threads)."""
+    found, index = [pid], 0
+    while index < len(found):
+        for children in Path(f"/proc/{found[index]}/task").glob("*/children"):
+            found.extend(int(p) for p in children.read_text().split())
+        index += 1
+    return found
+
+
+def _peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+    return kib / 1024
 
 
 # ----------------------------------------------------------------------------- cases
@@ -268,6 +292,7 @@ def ours(path: Path, *, documents: str) -> dict[str, Any]:
         app_self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         parse_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         worker_mb = worker.peak_mb()
+        decoder_mb = worker.child_peak_mb()
         worker_cpu = worker.cpu_s() - worker_cpu_before
         upload = services.sql.get_upload(result.upload_id) or {}
         services.close()
@@ -297,6 +322,7 @@ def ours(path: Path, *, documents: str) -> dict[str, Any]:
         "app_peak_mb": round(app_self_mb),
         "parse_child_peak_mb": round(parse_child_mb),
         "worker_peak_mb": round(worker_mb),
+        "worker_decoder_peak_mb": round(decoder_mb),
     }
 
 
@@ -421,6 +447,7 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(
             f"peak memory at {memory['rows']:,} rows: app {memory['app_peak_mb']:,} MB, parse "
             f"child {memory['parse_child_peak_mb']:,} MB, worker {memory['worker_peak_mb']:,} MB"
+            f" and its decoding process {memory.get('worker_decoder_peak_mb', 0):,} MB"
             f" (goal < {GOAL_PEAK_MB:,} MB each); end to end {memory['total_s']:.1f} s"
         )
     return "\n".join(lines)

@@ -5,6 +5,7 @@ The worker's loop calls `store_batch` and commits the bus offsets only after it 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -14,11 +15,11 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.adapters import sql_schema as s
-from core.adapters.sql_store import SqlStore, StoreBatch, utcnow
+from core.adapters.sql_store import CopyRows, SqlStore, StoreBatch, copy_rows, utcnow
 from core.domain import deliveries
 from core.domain.schemas import CUSTOMERS, DELIVERIES, STOCK_MOVEMENTS
 from core.errors import PoisonMessage
-from core.messages import Decoded, decode, upload_of
+from core.messages import Decoded, decode_value, upload_of
 from core.ports import DocumentStore, Message, MessageBus, Record
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,44 @@ class BatchOutcome:
         )
 
 
+@dataclass
+class Prepared:
+    """A batch decoded and routed, ready to be written: the pure, CPU-bound part of storing it,
+    which needs no store and can run in another process (`prepare`). Indexes are the
+    records' positions in the batch."""
+
+    uploads: list[str | None]  # the upload of each record, None for one that cannot be stored
+    errors: dict[int, str]  # why a record can never be stored
+    rows: dict[str, list[dict[str, Any]]]  # table -> rows to upsert
+    copied: dict[str, CopyRows]  # table -> rows already rendered for PostgreSQL's COPY
+    lines: list[dict[str, Any]]  # delivery lines to merge into their delivery notes
+    now: dt.datetime
+
+
+def prepare(
+    values: Sequence[bytes], *, copy: bool = False, now: dt.datetime | None = None
+) -> Prepared:
+    """Decode and route the values of a batch's records, stamped `now` (by default the current
+    time); with `copy`, the stock movements are also rendered for PostgreSQL's COPY
+    (deduplicated by key, see `copy_rows`)."""
+    now = now or utcnow()
+    prepared = Prepared([], {}, {}, {}, [], now)
+    for index, value in enumerate(values):
+        try:
+            item = decode_value(value)
+        except PoisonMessage as exc:
+            prepared.errors[index] = str(exc)
+            prepared.uploads.append(None)
+            continue
+        _route(item, prepared.rows, prepared.lines, now=now)
+        prepared.uploads.append(item.upload_id)
+    movements = prepared.rows.get(s.stock_movements.name)
+    if copy and movements:
+        prepared.copied[s.stock_movements.name] = copy_rows(s.stock_movements.name, movements)
+        del prepared.rows[s.stock_movements.name]
+    return prepared
+
+
 def store_batch(
     records: Sequence[Record],
     *,
@@ -56,51 +95,67 @@ def store_batch(
     sql: SqlStore,
     documents: DocumentStore,
     bus: MessageBus,
+    prepared: Prepared | None = None,
 ) -> BatchOutcome:
-    """Store one batch idempotently. Transient store errors propagate (nothing is recorded,
-    the caller retries the same batch); a row the store refuses is isolated by splitting the
-    batch and dead-lettered alone."""
+    """Store one batch idempotently (`prepared`: the batch's `prepare`, when done ahead).
+    Transient store errors propagate (nothing is recorded, the caller retries the same batch);
+    a row the store refuses is isolated by splitting the batch and dead-lettered alone."""
+    started = time.perf_counter()
     try:
-        return _store(records, group=group, sql=sql, documents=documents, bus=bus, refused=None)
+        if prepared is None:
+            prepared = prepare([r.value for r in records], copy=sql.is_postgres)
+        return _store(
+            records, prepared, group=group, sql=sql, documents=documents, bus=bus, started=started
+        )
     except SQLAlchemyError as exc:
         if len(records) == 1:
-            return _store(records, group=group, sql=sql, documents=documents, bus=bus, refused=exc)
+            refused = _refused(exc)
+            return _store(
+                records,
+                refused,
+                group=group,
+                sql=sql,
+                documents=documents,
+                bus=bus,
+                started=started,
+            )
         middle = len(records) // 2
         first = store_batch(records[:middle], group=group, sql=sql, documents=documents, bus=bus)
         second = store_batch(records[middle:], group=group, sql=sql, documents=documents, bus=bus)
         return first + second
 
 
+def _refused(exc: SQLAlchemyError) -> Prepared:
+    """A single record the relational store refused, as prepared for dead-lettering."""
+    error = f"refused by the store: {_first_line(exc)}"
+    return Prepared([None], {0: error}, {}, {}, [], utcnow())
+
+
 def _store(
     records: Sequence[Record],
+    prepared: Prepared,
     *,
     group: str,
     sql: SqlStore,
     documents: DocumentStore,
     bus: MessageBus,
-    refused: SQLAlchemyError | None,
+    started: float,
 ) -> BatchOutcome:
-    started = time.perf_counter()
     applied = sql.checkpoints(group)
-    batch = StoreBatch()
-    lines: list[dict[str, Any]] = []
+    batch = StoreBatch(rows=dict(prepared.rows), copied=dict(prepared.copied))
     dead: list[tuple[Record, str]] = []
-    now = utcnow()
-    for record in records:
+    now = prepared.now
+    for index, record in enumerate(records):
         position = (record.topic, record.partition)
         is_new = record.offset >= applied.get(position, 0)
         batch.checkpoints[position] = max(batch.checkpoints.get(position, 0), record.offset + 1)
-        try:
-            if refused is not None:
-                raise PoisonMessage(f"refused by the store: {_first_line(refused)}")
-            item = decode(record)
-        except PoisonMessage as exc:
-            dead.append((record, str(exc)))
-            batch.dead_letters.append(_dead_letter(record, str(exc), counted=is_new, now=now))
-            continue
-        _route(item, batch, lines, now=now)
-        if is_new:
-            batch.stored[item.upload_id] = batch.stored.get(item.upload_id, 0) + 1
+        upload_id = prepared.uploads[index]
+        if upload_id is None:
+            error = prepared.errors[index]
+            dead.append((record, error))
+            batch.dead_letters.append(_dead_letter(record, error, counted=is_new, now=now))
+        elif is_new:
+            batch.stored[upload_id] = batch.stored.get(upload_id, 0) + 1
     # 1. dead letters to <topic>.dlq, so operators see them on the bus too
     for topic in {r.topic for r, _ in dead}:
         bus.publish(
@@ -112,24 +167,32 @@ def _store(
             ],
         )
     decoded = time.perf_counter()
-    # 2. documents: merge delivery lines into their delivery notes (idempotent); the merged
-    #    notes also go to the relational projection, written with the checkpoints in step 3
-    if lines:
-        numbers = sorted({str(x["delivery_no"]) for x in lines})
-        existing = documents.get_many(DELIVERIES_COLLECTION, numbers)
-        merged = deliveries.merge(existing, lines)
-        documents.upsert(DELIVERIES_COLLECTION, merged)
-        project(merged, batch)
-    documented = time.perf_counter()
-    # 3. relational rows (with the delivery projection), upload counters, dead letters and
-    #    checkpoints in one transaction
-    sql.write_batch(group, batch)
+    documents_s = 0.0
+
+    def merge_documents() -> dict[str, list[dict[str, Any]]]:
+        """2. documents: merge delivery lines into their delivery notes (idempotent); the
+        merged notes go to the relational projection too, in the transaction of step 3."""
+        nonlocal documents_s
+        began, projection = time.perf_counter(), StoreBatch()
+        if prepared.lines:
+            numbers = sorted({str(x["delivery_no"]) for x in prepared.lines})
+            existing = documents.get_many(DELIVERIES_COLLECTION, numbers)
+            merged = deliveries.merge(existing, prepared.lines)
+            documents.upsert(DELIVERIES_COLLECTION, merged)
+            project(merged, projection)
+        documents_s = time.perf_counter() - began
+        return projection.rows
+
+    # 3. relational rows, upload counters, dead letters and checkpoints in one transaction;
+    #    the documents are merged while PostgreSQL loads the rows, and the projection of the
+    #    merged notes joins the same transaction
+    sql.write_batch(group, batch, meanwhile=merge_documents)
     return BatchOutcome(
         sum(batch.stored.values()),
         len(dead),
         decode_s=decoded - started,
-        documents_s=documented - decoded,
-        relational_s=time.perf_counter() - documented,
+        documents_s=documents_s,
+        relational_s=time.perf_counter() - decoded - documents_s,
     )
 
 
@@ -143,15 +206,21 @@ def project(documents: Sequence[Mapping[str, Any]], batch: StoreBatch) -> None:
         lines.extend(deliveries.line_rows(doc, _LINE_FIELDS))
 
 
-def _route(item: Decoded, batch: StoreBatch, lines: list[dict[str, Any]], *, now: Any) -> None:
+def _route(
+    item: Decoded,
+    rows: dict[str, list[dict[str, Any]]],
+    lines: list[dict[str, Any]],
+    *,
+    now: Any,
+) -> None:
     source = {"upload_id": item.upload_id, "sheet": item.sheet, "row_number": item.row_number}
     if item.dataset == STOCK_MOVEMENTS:
         row = {**item.data, "lot": item.data.get("lot") or "", **source, "stored_at": now}
-        batch.rows.setdefault("stock_movements", []).append(row)
+        rows.setdefault("stock_movements", []).append(row)
         if deliveries.is_customer_delivery(row):
             lines.append(deliveries.line_from_movement(row))
     elif item.dataset == CUSTOMERS:
-        batch.rows.setdefault("customers", []).append({**item.data, **source, "stored_at": now})
+        rows.setdefault("customers", []).append({**item.data, **source, "stored_at": now})
     elif item.dataset == DELIVERIES:
         lines.append(deliveries.line_from_delivery_row(item.data))
 

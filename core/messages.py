@@ -195,7 +195,12 @@ def _per_distinct(column: pd.Series, convert: Callable[[Any], Any]) -> list[Any]
 
 def decode(record: Record) -> Decoded:
     """Parse and type-check one consumed message; raises `PoisonMessage`."""
-    payload = _loads(record.value)
+    return decode_value(record.value)
+
+
+def decode_value(value: bytes) -> Decoded:
+    """`decode` of a message's value (all a row message is)."""
+    payload = _loads(value)
     if not isinstance(payload, dict) or payload.get("v") != VERSION:
         raise PoisonMessage("not a Pipeworks row message (missing or unknown version)")
     dataset = payload.get("dataset")

@@ -13,7 +13,9 @@ import io
 import json
 import operator
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,11 +38,34 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclass(frozen=True)
+class CopyRows:
+    """Rows of a table already in COPY's text format, deduplicated by the table's key: what
+    PostgreSQL loads as it is (see `copy_rows`)."""
+
+    columns: tuple[str, ...]
+    text: str
+    count: int
+
+
+def copy_rows(table_name: str, rows: Sequence[Mapping[str, Any]]) -> CopyRows:
+    """`rows` of a table (every row with the same fields) deduplicated by the table's key
+    (the last wins) and rendered for COPY: the slow, pure part of a bulk load, which can be
+    done ahead of the write (even in another process)."""
+    unique = _unique(rows, _KEYS[table_name])
+    columns = tuple(unique[0].keys()) if unique else ()
+    table = s.metadata.tables[table_name]
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    text = _copy_text(unique, columns, json_columns=json_columns) if unique else ""
+    return CopyRows(columns, text, len(unique))
+
+
 @dataclass
 class StoreBatch:
     """Everything one consumed batch writes to the relational store, in one transaction."""
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # table -> rows
+    copied: dict[str, CopyRows] = field(default_factory=dict)  # table -> rendered rows
     stored: dict[str, int] = field(default_factory=dict)  # upload id -> newly stored rows
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: dict[tuple[str, int], int] = field(default_factory=dict)  # -> next offset
@@ -195,14 +220,34 @@ class SqlStore:
             )
             return {(r.topic, r.partition): r.next_offset for r in rows}
 
-    def write_batch(self, group: str, batch: StoreBatch) -> None:
+    def write_batch(
+        self,
+        group: str,
+        batch: StoreBatch,
+        *,
+        meanwhile: Callable[[], Mapping[str, list[dict[str, Any]]]] | None = None,
+    ) -> None:
         """Apply one consumed batch atomically: upserts, upload counters, dead letters and
-        the group's checkpoints. Idempotent for the rows; counters move once per offset."""
+        the group's checkpoints. Idempotent for the rows; counters move once per offset.
+
+        `meanwhile` runs in this thread while the batch's rows are loaded (on a second
+        thread with PostgreSQL, whose client waits for the server without the GIL); the rows
+        it returns (table -> rows) are written in the same transaction. An exception from it
+        rolls everything back."""
+        late: Mapping[str, list[dict[str, Any]]] = {}
         with self.begin() as conn:
-            for table_name, rows in batch.rows.items():
-                table = s.metadata.tables[table_name]
-                key = _KEYS[table_name]
-                _upsert(conn, table, rows, key=key, postgres=self.is_postgres)
+            if meanwhile is not None and self.is_postgres:
+                with ThreadPoolExecutor(1, thread_name_prefix="pipeworks-load") as loader:
+                    loading = loader.submit(self._write_rows, conn, batch)
+                    try:
+                        late = meanwhile()
+                    finally:
+                        futures.wait([loading])  # the connection is free again
+                    loading.result()
+            else:  # SQLite: one connection, one thread
+                self._write_rows(conn, batch)
+                late = meanwhile() if meanwhile is not None else {}
+            self._write_rows(conn, StoreBatch(rows=dict(late)))
             for upload_id, n in batch.stored.items():
                 self._count(conn, upload_id, stored=n)
             if batch.dead_letters:
@@ -223,6 +268,16 @@ class SqlStore:
                 key=("group_id", "topic", "partition"),
                 postgres=self.is_postgres,
             )
+
+    def _write_rows(self, conn: Connection, batch: StoreBatch) -> None:
+        for table_name, rows in batch.rows.items():
+            table = s.metadata.tables[table_name]
+            _upsert(conn, table, rows, key=_KEYS[table_name], postgres=self.is_postgres)
+        for table_name, copied in batch.copied.items():
+            if not self.is_postgres:
+                raise ValueError("rows rendered for COPY need PostgreSQL")
+            if copied.count:
+                _load_copy(conn, s.metadata.tables[table_name], copied, key=_KEYS[table_name])
 
     def projection_built(self, name: str) -> bool:
         """Whether the projection `name` was built (or found nothing to build) once."""
@@ -307,11 +362,12 @@ def _upsert(
     """INSERT ... ON CONFLICT (key) DO UPDATE, rows deduplicated by key (last wins)."""
     if not rows:
         return
-    key_of = operator.itemgetter(*key)
-    unique = list({key_of(r): r for r in rows}.values())
+    unique = _unique(rows, key)
     columns = list(unique[0].keys())
     if postgres and len(unique) >= COPY_THRESHOLD:
-        _copy_upsert(conn, table, unique, columns=columns, key=key)
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        text = _copy_text(unique, columns, json_columns=json_columns)
+        _load_copy(conn, table, CopyRows(tuple(columns), text, len(unique)), key=key)
         return
     if not postgres:
         # One single-row statement executed for every row: SQLAlchemy compiles a multi-row
@@ -339,23 +395,22 @@ def _insert_ignore(
     conn.execute(dialect.insert(table).values(clean).on_conflict_do_nothing())
 
 
-def _copy_upsert(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    columns: Sequence[str],
-    key: Sequence[str],
-) -> None:
+def _unique(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The rows deduplicated by key, the last one of a key winning."""
+    key_of = operator.itemgetter(*key)
+    return list({key_of(r): r for r in rows}.values())
+
+
+def _load_copy(conn: Connection, table: Table, rows: CopyRows, *, key: Sequence[str]) -> None:
     """Bulk load into a temporary staging table with COPY, then one INSERT ... ON CONFLICT."""
     staging = f"staging_{table.name}"
+    columns = rows.columns
     quoted = ", ".join(f'"{c}"' for c in columns)
     conn.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS"
     )
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    buffer = io.StringIO(_copy_text(rows, columns, json_columns=json_columns))
+    buffer = io.StringIO(rows.text)
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
         cursor.copy_expert(f"COPY {staging} ({quoted}) FROM STDIN", buffer)

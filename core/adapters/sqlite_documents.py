@@ -25,7 +25,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from core.adapters.sqlite_connections import ThreadConnections
+from core.codec import dumps
 from core.errors import StoreUnavailable
 from core.ports import DocumentStore, Filter, Sort
 
@@ -81,7 +84,7 @@ def plain_value(value: Any) -> Any:
     integral and real numbers (e.g. numpy's) to int and float. Rejected with `ValueError` or
     `TypeError`: infinities and anything else.
     """
-    if value is None or isinstance(value, str | bool | int):
+    if value.__class__ in _KEPT or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
         if math.isnan(value):
@@ -91,10 +94,16 @@ def plain_value(value: Any) -> Any:
         return value
     if isinstance(value, date):
         return value.isoformat()
+    # Containers: their plain members kept without a call (documents hold many).
     if isinstance(value, Mapping):
-        return {_plain_key(k): plain_value(v) for k, v in value.items()}
+        return {
+            (k if k in _CHECKED_KEYS else _plain_key(k)): (
+                v if v.__class__ in _KEPT else plain_value(v)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return [plain_value(v) for v in value]
+        return [v if v.__class__ in _KEPT else plain_value(v) for v in value]
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -102,9 +111,24 @@ def plain_value(value: Any) -> Any:
     raise TypeError(f"cannot store a value of type {type(value).__name__}")
 
 
+def _loads(text: str) -> Any:
+    """A stored document: orjson, or the standard parser for integers beyond 64 bits."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+_KEPT = frozenset({str, bool, int, type(None)})  # stored as they are
+_CHECKED_KEYS: set[str] = set()  # field names found valid (documents repeat a few)
+_CHECKED_KEYS_MAX = 10_000
+
+
 def _plain_key(key: Any) -> str:
     if not isinstance(key, str) or "." in key or key.startswith("$") or "\x00" in key:
         raise ValueError(f"invalid field name {key!r}")
+    if key.__class__ is str and len(_CHECKED_KEYS) < _CHECKED_KEYS_MAX:
+        _CHECKED_KEYS.add(key)
     return key
 
 
@@ -299,7 +323,7 @@ class SqliteDocumentStore(DocumentStore):
         table, rows = _table(collection), plain_documents(documents)
         if not rows:
             return
-        values = [(d[ID], json.dumps(d, ensure_ascii=False, allow_nan=False)) for d in rows]
+        values = [(d[ID], dumps(d).decode()) for d in rows]  # plain: finite, text keys
         with self._transaction() as conn:
             _create_table(conn, table)
             conn.executemany(
@@ -312,7 +336,7 @@ class SqliteDocumentStore(DocumentStore):
         table = _table(collection)
         sql = f"SELECT _id, doc FROM {table} WHERE _id IN (SELECT value FROM json_each(?))"
         rows = self._select(sql, [json.dumps(list(ids), ensure_ascii=False)])
-        return {row[0]: json.loads(row[1]) for row in rows}
+        return {row[0]: _loads(row[1]) for row in rows}
 
     def find(
         self,

@@ -9,6 +9,7 @@ projection (the read model of the screens), so both always hold the same totals.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -42,14 +43,18 @@ LINE_ATTRIBUTES = (
 _WHOLE = frozenset({"line_no", "dn", "dn2", "sn"})  # integer columns of the projection
 
 
+@functools.lru_cache(maxsize=1024)  # a movement type: a handful of distinct values
 def _fold(text: str | None) -> str:
     raw = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
     return " ".join(raw.lower().split())
 
 
+_CUSTOMER_DELIVERY_FOLDED = _fold(CUSTOMER_DELIVERY)
+
+
 def is_customer_delivery(movement: Mapping[str, Any]) -> bool:
     """A customer delivery of finished goods (the replaced report's filter, parenthesised)."""
-    return _fold(movement.get("type_mouvement")) == _fold(CUSTOMER_DELIVERY) and not (
+    return _fold(movement.get("type_mouvement")) == _CUSTOMER_DELIVERY_FOLDED and not (
         is_raw_material(movement.get("article"), movement.get("emplacement"))
     )
 

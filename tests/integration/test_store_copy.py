@@ -1,15 +1,17 @@
 """The PostgreSQL bulk path (COPY in text format into staging, then one upsert) stores every
-value exactly as given, whatever characters the text holds."""
+value exactly as given, whatever characters the text holds; rows rendered ahead (`copy_rows`)
+store the same, and work done `meanwhile` joins the write's transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from core.adapters import sql_schema as s
-from core.adapters.sql_store import COPY_THRESHOLD, SqlStore, StoreBatch
+from core.adapters.sql_store import COPY_THRESHOLD, SqlStore, StoreBatch, copy_rows
 
 pytestmark = pytest.mark.servers
 
@@ -78,3 +80,63 @@ def test_copied_rows_read_back_exactly_as_written(fresh_postgres_url: str) -> No
     assert stored_movements == movements
     signs = [str(m["quantite"]) for m in stored_movements[:1]]
     assert signs == ["-0.0"]
+
+
+def _stored_movements(store: SqlStore, fields: list[str]) -> list[dict]:
+    with store.begin() as conn:
+        rows = conn.execute(select(s.stock_movements).order_by(s.stock_movements.c.piece))
+        return [{k: r._mapping[k] for k in fields} for r in rows]
+
+
+def test_rows_rendered_ahead_store_like_rows_given_as_they_are(fresh_postgres_url: str) -> None:
+    store = SqlStore(fresh_postgres_url)
+    movements = _movements(50)  # below the COPY threshold: given as they are, a VALUES upsert
+    older = [{**m, "designation_1": "older"} for m in movements[:5]]
+    rendered = copy_rows("stock_movements", [*older, *movements])  # the last of a key wins
+    assert rendered.count == len(movements)
+
+    store.write_batch("g", StoreBatch(copied={"stock_movements": rendered}))
+    store.write_batch("g", StoreBatch(copied={"stock_movements": rendered}))  # nothing doubles
+    assert _stored_movements(store, list(movements[0])) == movements
+    store.close()
+
+
+def test_rows_returned_meanwhile_join_the_transaction(fresh_postgres_url: str) -> None:
+    store = SqlStore(fresh_postgres_url)
+    movements, customers = _movements(COPY_THRESHOLD + 10), _customers(3)
+    batch = StoreBatch(copied={"stock_movements": copy_rows("stock_movements", movements)})
+    threads: list[str] = []
+
+    def meanwhile() -> dict[str, list[dict]]:
+        threads.append(threading.current_thread().name)
+        return {"customers": customers}
+
+    store.write_batch("g", batch, meanwhile=meanwhile)
+    assert threads == [threading.current_thread().name]  # the caller's thread
+    assert _stored_movements(store, list(movements[0])) == movements
+    assert store.count_rows("customers") == 3
+    store.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgres"])
+def test_a_failure_meanwhile_writes_nothing(engine: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+    if engine == "sqlite":
+        store = SqlStore(f"sqlite:///{tmp_path / 'store.db'}")
+        batch = StoreBatch(rows={"stock_movements": _movements(20)})
+    else:
+        store = SqlStore(request.getfixturevalue("fresh_postgres_url"))
+        copied = copy_rows("stock_movements", _movements(COPY_THRESHOLD + 10))
+        batch = StoreBatch(copied={"stock_movements": copied})
+    batch.checkpoints[("t", 0)] = 7
+
+    def meanwhile() -> dict[str, list[dict]]:
+        raise RuntimeError("the document store failed")
+
+    with pytest.raises(RuntimeError, match="document store"):
+        store.write_batch("g", batch, meanwhile=meanwhile)
+    assert store.count_rows("stock_movements") == 0
+    assert store.checkpoints("g") == {}
+    store.write_batch("g", batch)  # the connection is usable again
+    assert store.count_rows("stock_movements") > 0
+    assert store.checkpoints("g") == {("t", 0): 7}
+    store.close()

@@ -1,0 +1,103 @@
+"""`prepare` in a child process: the worker decodes the next batch there while its own
+threads store the last one, so a worker uses a second core.
+
+Decoding and routing a batch is pure Python under the GIL; storing it mostly waits for the
+stores. The child is started with `spawn`, so it holds nothing of the worker but its end of
+one pipe: when the worker dies, even by SIGKILL, the child reads end-of-file and exits. A
+child that fails or disappears is replaced on the next batch, and the batch is prepared in
+the worker's own process meanwhile: nothing depends on the child for correctness.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import threading
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+
+from core.adapters.sql_store import utcnow
+from core.consume import Prepared, prepare
+
+log = logging.getLogger("pipeworks.worker")
+
+_STOP_S = 5.0
+
+
+class DecoderProcess:
+    """A child process running `prepare` for one batch at a time (thread-safe)."""
+
+    def __init__(self, *, copy: bool) -> None:
+        self.copy = copy
+        self._lock = threading.Lock()
+        self._process: BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def prepare(self, values: Sequence[bytes], *, now: dt.datetime | None = None) -> Prepared:
+        """`prepare(values, copy=..., now=...)` done by the child; in this process when the
+        child cannot do it (it is then replaced for the next batch)."""
+        now = now or utcnow()
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.send((list(values), now))
+                result = conn.recv()
+            except (EOFError, OSError) as exc:
+                log.warning("the decoding process failed (%s); decoding here", exc)
+                self._stop()
+                return prepare(values, copy=self.copy, now=now)
+        if isinstance(result, BaseException):  # a bug, not bad data: decode turns that to poison
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._process is None or not self._process.is_alive():
+            self._stop()
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe()
+            process = context.Process(
+                target=serve, args=(child, self.copy), name="pipeworks-decoder", daemon=True
+            )
+            process.start()
+            child.close()
+            self._process, self._conn = process, parent
+        return self._conn
+
+    def _stop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # the child reads end-of-file and exits
+            self._conn = None
+        if self._process is not None:
+            self._process.join(_STOP_S)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(_STOP_S)
+            self._process = None
+
+
+def serve(conn: Connection, copy: bool) -> None:
+    """The child's loop: a batch's values in, its `Prepared` (or the exception) out, until
+    the worker closes the pipe or dies."""
+    while True:
+        try:
+            values, now = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            result: Prepared | BaseException = prepare(values, copy=copy, now=now)
+        except Exception as exc:  # sent back, raised in the worker
+            result = exc
+        try:
+            conn.send(result)
+        except (EOFError, OSError):
+            return
