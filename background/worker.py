@@ -75,10 +75,14 @@ class ConsumeJob:
         total = 0
         storing: tuple[Future[bool], list[Record]] | None = None
         while True:
-            # 1. poll the next batch (the previous one is being stored meanwhile)
+            # 1. poll the next batch and have the child decode it (the previous one is being
+            #    stored meanwhile)
             records: list[Record] | None = []
             if not self.stop.is_set() and time.monotonic() < deadline:
                 records = self._poll(timeout_s=0.5)
+            prepared = None
+            if records and self._decoder is not None:
+                prepared = self._decoding.submit(self._decoder.prepare, [r.value for r in records])
             # 2. commit the previous batch's offsets, only after its store write
             if storing is not None:
                 if not self._commit_stored(*storing):
@@ -89,11 +93,7 @@ class ConsumeJob:
                 self._drop_consumer()
             if not records:
                 return total
-            # 3. decode this batch in the child, store it (retried with backoff while the
-            #    store is unreachable)
-            prepared = None
-            if self._decoder is not None:
-                prepared = self._decoding.submit(self._decoder.prepare, [r.value for r in records])
+            # 3. store this batch (retried with backoff while the store is unreachable)
             storing = (self._storer.submit(self._store_with_retry, records, prepared), records)
 
     def _poll(self, *, timeout_s: float) -> list[Record] | None:
@@ -142,12 +142,13 @@ class ConsumeJob:
     def _store_with_retry(
         self, records: list[Record], preparing: Future[Prepared] | None = None
     ) -> bool:
-        prepared = None
+        prepared, waited = None, time.perf_counter()
         if preparing is not None:
             try:
                 prepared = preparing.result()
             except Exception:  # store_batch decodes the batch itself
                 log.exception("decoding a batch in the child process failed")
+        waited = time.perf_counter() - waited
         delay = 0.5
         while not self.stop.is_set():
             started = time.perf_counter()
@@ -167,13 +168,15 @@ class ConsumeJob:
                 continue
             log.info(
                 "stored %d rows, dead-lettered %d in %.2f s "
-                "(decode %.2f s, documents %.2f s, relational %.2f s)",
+                "(decode %.2f s, documents %.2f s, relational %.2f s; "
+                "waited %.2f s for the decoding process)",
                 outcome.stored,
                 outcome.dead_lettered,
                 time.perf_counter() - started,
                 outcome.decode_s,
                 outcome.documents_s,
                 outcome.relational_s,
+                waited,
             )
             return True
         return False

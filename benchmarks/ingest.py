@@ -80,7 +80,8 @@ POLL_S = 0.1
 SERVER_VARIABLES = ("PIPEWORKS_DATABASE_URL", "PIPEWORKS_MONGO_URL", "PIPEWORKS_KAFKA_BOOTSTRAP")
 _BATCH_LINE = re.compile(
     r"stored (\d+) rows, dead-lettered (\d+) in ([\d.]+) s "
-    r"\(decode ([\d.]+) s, documents ([\d.]+) s, relational ([\d.]+) s\)"
+    r"\(decode ([\d.]+) s, documents ([\d.]+) s, relational ([\d.]+) s; "
+    r"waited ([\d.]+) s for the decoding process\)"
 )
 
 
@@ -234,7 +235,15 @@ class Worker:
     def batches(self) -> dict[str, float]:
         """The worker's own time per phase, summed over the batches it logged."""
         found = [m.groups() for m in _BATCH_LINE.finditer(self.log_path.read_text())]
-        names = ("stored", "dead_lettered", "total_s", "decode_s", "documents_s", "relational_s")
+        names = (
+            "stored",
+            "dead_lettered",
+            "total_s",
+            "decode_s",
+            "documents_s",
+            "relational_s",
+            "waited_decoding_s",
+        )
         sums = {name: sum(float(g[i]) for g in found) for i, name in enumerate(names)}
         return {"batches": len(found), **{k: round(v, 2) for k, v in sums.items()}}
 
@@ -416,7 +425,7 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(
             f"  worker busy {w['total_s']:.2f} s in {w['batches']} batches: decode "
             f"{w['decode_s']:.2f}, documents {w['documents_s']:.2f}, relational "
-            f"{w['relational_s']:.2f}"
+            f"{w['relational_s']:.2f}; waited {w.get('waited_decoding_s', 0):.2f} for decoding"
         )
 
     rows = main["rows"]

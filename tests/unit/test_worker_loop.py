@@ -102,3 +102,39 @@ def test_a_batch_not_stored_is_not_committed_and_the_consumer_is_let_go(
     job.close()
     assert not [e for e in events if e.startswith("commit")]
     assert consumer.closed
+
+
+def test_the_next_batch_is_decoded_while_the_last_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    decoded_second = threading.Event()
+
+    class _Decoder:
+        calls = 0
+
+        def prepare(self, values: list[bytes]) -> str:
+            self.calls += 1
+            events.append(f"decoded {self.calls}")
+            if self.calls == 2:
+                decoded_second.set()
+            return f"prepared {self.calls}"
+
+        def close(self) -> None:
+            events.append("decoder closed")
+
+    def store(records, *, prepared, **_):  # type: ignore[no-untyped-def]
+        if records[0].offset == 0:
+            assert decoded_second.wait(5), "the second batch was not decoded during the store"
+        events.append(f"stored {records[0].offset} with {prepared}")
+        return BatchOutcome(stored=len(records), dead_lettered=0)
+
+    monkeypatch.setattr(worker, "store_batch", store)
+    job = _job(tmp_path, _Consumer(_batches(2), events))
+    job._decoder = _Decoder()  # type: ignore[assignment]
+    assert job() == 6
+    job.close()
+    assert "stored 0 with prepared 1" in events
+    assert "stored 3 with prepared 2" in events
+    assert events.index("decoded 2") < events.index("stored 0 with prepared 1")
+    assert events[-1] == "decoder closed"
