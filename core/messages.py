@@ -160,6 +160,11 @@ def _json_pieces(name: str, column: pd.Series) -> list[bytes | None]:
             return []
         return [None if p == b"null" else prefix + p for p in dumps(numbers)[1:-1].split(b",")]
 
+    if isinstance(column.dtype, pd.StringDtype):  # text: each distinct value as it is
+        codes, uniques = pd.factorize(column)  # missing values get code -1
+        table = [prefix + orjson.dumps(text) for text in uniques.tolist()]
+        return np.array([*table, None], dtype=object)[codes].tolist()
+
     def piece(value: Any) -> bytes | None:
         converted = to_json_value(value)
         return None if converted is None else prefix + dumps(converted)
