@@ -25,6 +25,11 @@ from core.ingest.sniff import Sniffed, sniff
 from core.ingest.tables import Format, RawTable, WorkbookInfo
 
 HASH_CHUNK = 1 << 20
+# Bytes a cell that needs no trimming cannot start or end with: the ASCII whitespace Arrow
+# trims (tab to carriage return, the four separators, space) and every byte of a longer
+# UTF-8 character (which may be a no-break space).
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[[*range(9, 14), *range(28, 33), *range(0x80, 0x100)]] = True
 _MB = 1 << 20
 
 
@@ -169,9 +174,7 @@ def _series(kind: str, values: Any) -> pd.Series:
     if kind == NUMBER:
         return pd.Series(values, dtype="float64", copy=False)
     if kind == TEXT:
-        cells = pc.utf8_trim_whitespace(_split_text(values))
-        cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
-        return pd.Series(pd.array(cells, dtype="str"))
+        return pd.Series(pd.array(_text_cells(values), dtype="str"))
     if kind == DAYS:
         return pd.Series(days_as_moments(values))
     if kind == MOMENT:
@@ -183,18 +186,48 @@ def _series(kind: str, values: Any) -> pd.Series:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _split_text(joined: str) -> pa.LargeStringArray:
-    """The cells of a text column that travelled joined with NUL, as an Arrow array."""
-    data = joined.encode("utf-8")
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(TEXT_SEPARATOR))
-    offsets = np.empty(len(ends) + 2, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:-1] = ends - np.arange(len(ends))  # where each cell ends once the NULs are gone
-    offsets[-1] = len(data) - len(ends)
-    cells = data.replace(TEXT_SEPARATOR.encode(), b"")
-    return pa.LargeStringArray.from_buffers(
-        len(ends) + 1, pa.py_buffer(offsets), pa.py_buffer(cells)
+def _text_cells(joined: str) -> pa.LargeStringArray:
+    """The cells of a text column that travelled joined with NUL, as an Arrow array:
+    trimmed of whitespace, missing where nothing is left."""
+    encoded = joined.encode("utf-8")
+    data = np.zeros(len(encoded) + 2, dtype=np.uint8)  # a NUL before and after the cells
+    data[1:-1] = np.frombuffer(encoded, dtype=np.uint8)
+    text = data != ord(TEXT_SEPARATOR)
+    separators = np.flatnonzero(~text)
+    lengths = np.diff(separators) - 1
+    # Trimming is the dearest step of reading text, and most columns need none.
+    trim = (
+        _EDGE_BYTES[data[separators[:-1] + 1]].any() or _EDGE_BYTES[data[separators[1:] - 1]].any()
     )
+    cells = _string_array(lengths, pa.py_buffer(data[text]), filled=None if trim else lengths > 0)
+    if not trim:
+        return cells
+    return _missing_where_empty(pc.utf8_trim_whitespace(cells))
+
+
+def _string_array(
+    lengths: np.ndarray, data: pa.Buffer, *, filled: np.ndarray | None
+) -> pa.LargeStringArray:
+    """Cells of the given byte lengths, laid end to end in `data`; missing where not
+    `filled` (None: none missing)."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    validity = None
+    if filled is not None and not filled.all():
+        validity = pa.py_buffer(np.packbits(filled, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.large_string(), len(lengths), [validity, pa.py_buffer(offsets), data]
+    )
+
+
+def _missing_where_empty(cells: pa.LargeStringArray) -> pa.LargeStringArray:
+    """Empty cells as missing (the array has no missing cells)."""
+    _, offsets, data = cells.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
+    lengths = np.diff(ends)
+    if ends[0]:
+        data = data.slice(int(ends[0]))
+    return _string_array(lengths, data, filled=lengths > 0)
 
 
 def _sha256(path: Path) -> str:
