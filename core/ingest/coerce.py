@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.domain.schemas import Kind
+from core.ingest import textcells
 from core.ingest.dates import parse_date_text, parse_time_text, serial_days
 from core.messages import MAX_CODE_LENGTH
 
@@ -45,6 +46,7 @@ _LEADING_ZERO = re.compile(r"^\s*0\d+\s*$")
 _INFERRED_KINDS: tuple[Kind, ...] = ("integer", "decimal", "date")
 _INTEGRAL_TEXT = r"^([+-]?\d+)\.0+$"
 _CLOCK_TEXT = r"[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # dtype "str"
 NOT_A_NUMBER = "text in a number column"
 NOT_WHOLE = "not a whole number"
 NOT_A_DATE = "not a date (expected dd/mm/yyyy or yyyy-mm-dd)"
@@ -202,8 +204,7 @@ def _reject_all(part: pd.Series, reason: str, dtype: str) -> tuple[pd.Series, Re
 # --------------------------------------------------------------------------- code, text
 def _as_text(group: Group, part: pd.Series, *, code: bool) -> tuple[pd.Series, Reasons]:
     if group == "text":
-        text = part.str.strip()
-        text = text.where(text != "")
+        text = _trimmed(part)
         if code and _may_hold(text, b"."):
             dotted = text.str.contains(".", regex=False).to_numpy()
             if dotted.any():
@@ -220,6 +221,17 @@ def _as_text(group: Group, part: pd.Series, *, code: bool) -> tuple[pd.Series, R
         if too_long.any():
             return text.where(~too_long), _errors(part.index, too_long, CODE_TOO_LONG)
     return text, None
+
+
+def _trimmed(part: pd.Series) -> pd.Series:
+    """The text trimmed of whitespace at both ends, missing where nothing is left; columns
+    of the usual dtype skip the trimming when no cell needs it (`textcells`)."""
+    cells = pa.array(part.array) if part.dtype == _ARROW_TEXT else None
+    if isinstance(cells, pa.StringArray | pa.LargeStringArray):
+        trimmed = pd.array(textcells.trimmed(cells), dtype="str")
+        return pd.Series(trimmed, index=part.index, name=part.name)
+    text = part.str.strip()
+    return text.where(text != "")
 
 
 def _may_hold(text: pd.Series, needle: bytes) -> bool:

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.errors import FileRejected
-from core.ingest import guard, sandbox
+from core.ingest import guard, sandbox, textcells
 from core.ingest.columns import DAYS, MIXED, MOMENT, NUMBER, TEXT, TEXT_SEPARATOR, days_as_moments
 from core.ingest.limits import ParseLimits
 from core.ingest.outline import workbook_sheets
@@ -25,11 +24,6 @@ from core.ingest.sniff import Sniffed, sniff
 from core.ingest.tables import Format, RawTable, WorkbookInfo
 
 HASH_CHUNK = 1 << 20
-# Bytes a cell that needs no trimming cannot start or end with: the ASCII whitespace Arrow
-# trims (tab to carriage return, the four separators, space) and every byte of a longer
-# UTF-8 character (which may be a no-break space).
-_EDGE_BYTES = np.zeros(256, dtype=bool)
-_EDGE_BYTES[[*range(9, 14), *range(28, 33), *range(0x80, 0x100)]] = True
 _MB = 1 << 20
 
 
@@ -189,45 +183,18 @@ def _series(kind: str, values: Any) -> pd.Series:
 def _text_cells(joined: str) -> pa.LargeStringArray:
     """The cells of a text column that travelled joined with NUL, as an Arrow array:
     trimmed of whitespace, missing where nothing is left."""
-    encoded = joined.encode("utf-8")
-    data = np.zeros(len(encoded) + 2, dtype=np.uint8)  # a NUL before and after the cells
-    data[1:-1] = np.frombuffer(encoded, dtype=np.uint8)
-    text = data != ord(TEXT_SEPARATOR)
-    separators = np.flatnonzero(~text)
-    lengths = np.diff(separators) - 1
-    # Trimming is the dearest step of reading text, and most columns need none.
-    trim = (
-        _EDGE_BYTES[data[separators[:-1] + 1]].any() or _EDGE_BYTES[data[separators[1:] - 1]].any()
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    separators = data == ord(TEXT_SEPARATOR)
+    ends = np.flatnonzero(separators)
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:-1] = ends - np.arange(len(ends))  # where each cell ends once the NULs are gone
+    offsets[-1] = len(data) - len(ends)
+    cells = data[~separators]
+    array = pa.LargeStringArray.from_buffers(
+        len(ends) + 1, pa.py_buffer(offsets), pa.py_buffer(cells)
     )
-    cells = _string_array(lengths, pa.py_buffer(data[text]), filled=None if trim else lengths > 0)
-    if not trim:
-        return cells
-    return _missing_where_empty(pc.utf8_trim_whitespace(cells))
-
-
-def _string_array(
-    lengths: np.ndarray, data: pa.Buffer, *, filled: np.ndarray | None
-) -> pa.LargeStringArray:
-    """Cells of the given byte lengths, laid end to end in `data`; missing where not
-    `filled` (None: none missing)."""
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    validity = None
-    if filled is not None and not filled.all():
-        validity = pa.py_buffer(np.packbits(filled, bitorder="little"))
-    return pa.Array.from_buffers(
-        pa.large_string(), len(lengths), [validity, pa.py_buffer(offsets), data]
-    )
-
-
-def _missing_where_empty(cells: pa.LargeStringArray) -> pa.LargeStringArray:
-    """Empty cells as missing (the array has no missing cells)."""
-    _, offsets, data = cells.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int64)[cells.offset : cells.offset + len(cells) + 1]
-    lengths = np.diff(ends)
-    if ends[0]:
-        data = data.slice(int(ends[0]))
-    return _string_array(lengths, data, filled=lengths > 0)
+    return textcells.trimmed(array)
 
 
 def _sha256(path: Path) -> str:
