@@ -365,12 +365,13 @@ def _times_from_text(part: pd.Series) -> pd.Series:
     clock = part.str.fullmatch(_CLOCK_TEXT).fillna(False).to_numpy(dtype=bool)
     times = pd.Series(None, index=part.index, dtype=object)
     if clock.any():
-        written = part[clock]
-        hour, minute, second = (
-            written.str.slice(at, at + 2).astype("int64").to_numpy() for at in (0, 3, 6)
-        )
+        written = part[clock].to_numpy(dtype=object)
+        # Eight ASCII characters each: the digits of all of them side by side.
+        text = "".join(written).encode("ascii")
+        digits = np.frombuffer(text, dtype=np.uint8).reshape(-1, 8) - ord("0")
+        hour, minute, second = (digits[:, at] * 10 + digits[:, at + 1] for at in (0, 3, 6))
         valid = (hour <= 23) & (minute <= 59) & (second <= 59)
-        times[clock] = np.where(valid, written.to_numpy(dtype=object), None)
+        times[clock] = np.where(valid, written, None)
     if not clock.all():
         times[~clock] = _by_unique(part[~clock], parse_time_text)
     return times

@@ -34,11 +34,13 @@ def trimmed(cells: Cells) -> Cells:
 def _may_need_trimming(cells: Cells) -> bool:
     """Whether a first or last byte of a cell is one whitespace may start or end with."""
     ends, data = _layout(cells)
-    starts, stops = ends[:-1], ends[1:]
-    filled = stops > starts
-    return bool(
-        _EDGE_BYTES[data[starts[filled]]].any() or _EDGE_BYTES[data[stops[filled] - 1]].any()
-    )
+    if not len(data):
+        return False
+    # An empty cell's first byte is the next cell's, its last the previous cell's (clipped
+    # at the ends of the data): looked at anyway, so empty cells need no sorting out.
+    first = data.take(ends[:-1], mode="clip")
+    last = data.take(ends[1:] - 1, mode="clip")
+    return bool(_EDGE_BYTES[first].any() or _EDGE_BYTES[last].any())
 
 
 def _missing_where_empty(cells: Cells) -> Cells:
