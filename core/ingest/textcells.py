@@ -44,6 +44,7 @@ def _may_need_trimming(cells: Cells) -> bool:
 
 
 def _missing_where_empty(cells: Cells) -> Cells:
+    """The cells, missing where empty: a validity bitmap from the cells' lengths."""
     ends, _ = _layout(cells)
     filled = np.diff(ends) > 0
     if cells.null_count:
@@ -56,7 +57,8 @@ def _missing_where_empty(cells: Cells) -> Cells:
 
 
 def _layout(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
-    """Where each cell ends in the data (after where the first starts), and the data."""
+    """The cells' offsets into the data (the first cell's start, then every cell's end)
+    and the data's bytes."""
     _, offsets, data = cells.buffers()
     width = np.int64 if pa.types.is_large_string(cells.type) else np.int32
     ends = np.frombuffer(offsets, dtype=width)[cells.offset : cells.offset + len(cells) + 1]
