@@ -361,20 +361,26 @@ def _as_time(group: Group, part: pd.Series) -> tuple[pd.Series, Reasons]:
 
 
 def _times_from_text(part: pd.Series) -> pd.Series:
-    """`parse_time_text` of every cell; cells already written HH:MM:SS are only checked."""
+    """`parse_time_text` of every cell; cells already written HH:MM:SS are only checked
+    (a column of them comes back as it is, missing where no time of day)."""
     clock = part.str.fullmatch(_CLOCK_TEXT).fillna(False).to_numpy(dtype=bool)
+    if clock.all():
+        return part.where(_times_of_day(part.to_numpy(dtype=object)))
     times = pd.Series(None, index=part.index, dtype=object)
     if clock.any():
         written = part[clock].to_numpy(dtype=object)
-        # Eight ASCII characters each: the digits of all of them side by side.
-        text = "".join(written).encode("ascii")
-        digits = np.frombuffer(text, dtype=np.uint8).reshape(-1, 8) - ord("0")
-        hour, minute, second = (digits[:, at] * 10 + digits[:, at + 1] for at in (0, 3, 6))
-        valid = (hour <= 23) & (minute <= 59) & (second <= 59)
-        times[clock] = np.where(valid, written, None)
-    if not clock.all():
-        times[~clock] = _by_unique(part[~clock], parse_time_text)
+        times[clock] = np.where(_times_of_day(written), written, None)
+    times[~clock] = _by_unique(part[~clock], parse_time_text)
     return times
+
+
+def _times_of_day(written: np.ndarray) -> np.ndarray:
+    """Whether each HH:MM:SS text is a time of day, from the digits of all of them side by
+    side (eight ASCII characters each)."""
+    digits = np.frombuffer("".join(written).encode("ascii"), dtype=np.uint8) - ord("0")
+    digits = digits.reshape(-1, 8)
+    hour, minute, second = (digits[:, at] * 10 + digits[:, at + 1] for at in (0, 3, 6))
+    return (hour <= 23) & (minute <= 59) & (second <= 59)
 
 
 def _seconds_as_time(seconds: pd.Series, reason: str) -> tuple[pd.Series, Reasons]:

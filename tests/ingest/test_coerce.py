@@ -209,3 +209,10 @@ def test_a_text_column_of_times_reads_every_cell_as_parse_time_text_does() -> No
     assert values[:3] == ["08:00:29", "23:59:59", None] and values[5] == "14:05:00"
     assert values[7] is None and result.errors.tolist()[7] is None
     assert result.errors.tolist()[2] == result.errors.tolist()[3] == NOT_A_TIME
+
+
+def test_a_column_written_all_hh_mm_ss_keeps_its_times_and_refuses_impossible_ones() -> None:
+    result = coerce(text("08:00:29", "24:00:00", "23:59:59", "12:60:00", "00:00:61"), "time")
+    values = [None if pd.isna(v) else v for v in result.values.tolist()]
+    assert values == ["08:00:29", None, "23:59:59", None, None]
+    assert result.errors.tolist() == [None, NOT_A_TIME, None, NOT_A_TIME, NOT_A_TIME]
