@@ -38,9 +38,11 @@ def _may_need_trimming(cells: Cells) -> bool:
         return False
     # An empty cell's first byte is the next cell's, its last the previous cell's (clipped
     # at the ends of the data): looked at anyway, so empty cells need no sorting out.
-    first = data.take(ends[:-1], mode="clip")
-    last = data.take(ends[1:] - 1, mode="clip")
-    return bool(_EDGE_BYTES[first].any() or _EDGE_BYTES[last].any())
+    edges = np.concatenate(
+        (data.take(ends[:-1], mode="clip"), data.take(ends[1:] - 1, mode="clip"))
+    )
+    unusual = edges[(edges <= ord(" ")) | (edges >= 0x80)]  # usually none to look up
+    return bool(_EDGE_BYTES[unusual].any())
 
 
 def _missing_where_empty(cells: Cells) -> Cells:
