@@ -21,13 +21,15 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.domain.schemas import Kind
+from core.ingest import textcells
 from core.ingest.dates import parse_date_text, parse_time_text, serial_days
 from core.messages import MAX_CODE_LENGTH
 
@@ -44,6 +46,7 @@ _LEADING_ZERO = re.compile(r"^\s*0\d+\s*$")
 _INFERRED_KINDS: tuple[Kind, ...] = ("integer", "decimal", "date")
 _INTEGRAL_TEXT = r"^([+-]?\d+)\.0+$"
 _CLOCK_TEXT = r"[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_ARROW_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # dtype "str"
 NOT_A_NUMBER = "text in a number column"
 NOT_WHOLE = "not a whole number"
 NOT_A_DATE = "not a date (expected dd/mm/yyyy or yyyy-mm-dd)"
@@ -53,16 +56,24 @@ TIME_NOT_DATE = "a time of day where a date is expected"
 CODE_TOO_LONG = f"longer than {MAX_CODE_LENGTH} characters"
 
 
+# Per cell of a part, why it is invalid (missing where valid); None when no cell is.
+Reasons = pd.Series | None
+
+
 @dataclass(frozen=True)
 class Coerced:
-    """Typed values (missing where empty or invalid) and, per invalid cell, the reason."""
+    """Typed values (missing where empty or invalid), per invalid cell the reason, and
+    which cells are invalid."""
 
     values: pd.Series
     errors: pd.Series
+    bad: pd.Series
 
-    @cached_property
-    def bad(self) -> pd.Series:
-        return self.errors.notna()
+    @classmethod
+    def valid(cls, values: pd.Series) -> Coerced:
+        """Every cell valid: most columns, so the reasons are never looked through."""
+        index = values.index
+        return cls(values, pd.Series(None, index=index, dtype=object), _no_cells(index))
 
 
 def coerce(raw: pd.Series, kind: Kind) -> Coerced:
@@ -76,14 +87,15 @@ def coerce(raw: pd.Series, kind: Kind) -> Coerced:
     value = _combine(values, raw.index, _DTYPES[kind])
     if kind == "date":
         value = _as_dates(value)
-    if len(errors) == 1 and errors[0].index is raw.index:
-        error = errors[0]  # a column of one kind: nothing to put back in order
+    found = [reasons for reasons in errors if reasons is not None]
+    if not found:
+        return Coerced.valid(value)
+    if len(found) == 1 and found[0].index is raw.index:
+        error = found[0]  # a column of one kind: nothing to put back in order
     else:
-        error = pd.concat(errors).reindex(raw.index) if errors else _no_errors(raw.index)
+        error = pd.concat(found).reindex(raw.index)
     bad = error.notna()
-    if not bad.any():
-        return Coerced(value, _no_errors(raw.index))
-    return Coerced(value, error.astype(object).where(bad, None))
+    return Coerced(value, error.astype(object).where(bad, None), bad)
 
 
 def infer_kind(raw: pd.Series) -> Kind:
@@ -174,27 +186,29 @@ def _combine(values: list[pd.Series], index: pd.Index, dtype: str) -> pd.Series:
     return combined.astype(dtype).reindex(index)
 
 
-def _errors(index: pd.Index, bad: np.ndarray | pd.Series, reason: str) -> pd.Series:
+def _errors(index: pd.Index, bad: np.ndarray | pd.Series, reason: str) -> Reasons:
     mask = np.asarray(bad, dtype=bool)
+    if not mask.any():
+        return None
     return pd.Series(np.where(mask, reason, None), index=index, dtype=object)
 
 
-def _no_errors(index: pd.Index) -> pd.Series:
-    return pd.Series(None, index=index, dtype=object)
+def _no_cells(index: pd.Index) -> pd.Series:
+    return pd.Series(np.zeros(len(index), dtype=bool), index=index)
 
 
-def _reject_all(part: pd.Series, reason: str, dtype: str) -> tuple[pd.Series, pd.Series]:
+def _reject_all(part: pd.Series, reason: str, dtype: str) -> tuple[pd.Series, Reasons]:
     return pd.Series(index=part.index, dtype=dtype), _errors(part.index, part.notna(), reason)
 
 
 # --------------------------------------------------------------------------- code, text
-def _as_text(group: Group, part: pd.Series, *, code: bool) -> tuple[pd.Series, pd.Series]:
+def _as_text(group: Group, part: pd.Series, *, code: bool) -> tuple[pd.Series, Reasons]:
     if group == "text":
-        text = part.str.strip()
-        text = text.where(text != "")
-        dotted = text.str.contains(".", regex=False).to_numpy()
-        if code and dotted.any():
-            text = text.where(~dotted, text.str.replace(_INTEGRAL_TEXT, r"\1", regex=True))
+        text = _trimmed(part)
+        if code and _may_hold(text, b"."):
+            dotted = text.str.contains(".", regex=False).to_numpy()
+            if dotted.any():
+                text = text.where(~dotted, text.str.replace(_INTEGRAL_TEXT, r"\1", regex=True))
     elif group == "number":
         text = pd.Series(_numbers_as_text(part.to_numpy()), index=part.index, dtype="str")
     elif group == "moment":
@@ -203,9 +217,46 @@ def _as_text(group: Group, part: pd.Series, *, code: bool) -> tuple[pd.Series, p
     else:
         text = part.map(display).astype("str")
     if code:
-        too_long = text.str.len() > MAX_CODE_LENGTH
-        return text.where(~too_long), _errors(part.index, too_long, CODE_TOO_LONG)
-    return text, _no_errors(part.index)
+        too_long = _longer_than(text, MAX_CODE_LENGTH)
+        if too_long.any():
+            return text.where(~too_long), _errors(part.index, too_long, CODE_TOO_LONG)
+    return text, None
+
+
+def _trimmed(part: pd.Series) -> pd.Series:
+    """The text trimmed of whitespace at both ends, missing where nothing is left; columns
+    of the usual dtype skip the trimming when no cell needs it (`textcells`)."""
+    cells = pa.array(part.array) if part.dtype == _ARROW_TEXT else None
+    if isinstance(cells, pa.StringArray | pa.LargeStringArray):
+        trimmed = pd.array(textcells.trimmed(cells), dtype="str")
+        return pd.Series(trimmed, index=part.index, name=part.name)
+    text = part.str.strip()
+    return text.where(text != "")
+
+
+def _may_hold(text: pd.Series, needle: bytes) -> bool:
+    """Whether some cell may hold `needle`, from the bytes under the whole column at once.
+
+    A cheap test that spares the per-cell one in most columns; it may answer yes for bytes
+    of cells sliced away, never no for a cell that holds `needle`.
+    """
+    cells = pa.array(text.array)
+    for chunk in cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return True
+        data = chunk.buffers()[2]
+        if data is not None and needle in data.to_pybytes():
+            return True
+    return False
+
+
+def _longer_than(text: pd.Series, limit: int) -> np.ndarray | pd.Series:
+    """Cells of more than `limit` characters. Bytes are counted first (a cell never has
+    fewer bytes than characters): counting characters is needed only past `limit` bytes."""
+    longest = pc.max(pc.binary_length(pa.array(text.array))).as_py()
+    if longest is None or longest <= limit:
+        return np.zeros(len(text), dtype=bool)
+    return text.str.len() > limit
 
 
 def _numbers_as_text(numbers: np.ndarray) -> np.ndarray:
@@ -246,7 +297,7 @@ def _decimal_comma(text: pd.Series) -> bool:
     return bool(text.str.contains(",", regex=False).any())
 
 
-def _as_number(group: Group, part: pd.Series, *, whole: bool) -> tuple[pd.Series, pd.Series]:
+def _as_number(group: Group, part: pd.Series, *, whole: bool) -> tuple[pd.Series, Reasons]:
     dtype = "Int64" if whole else "float64"
     if group == "number":
         numbers = part.astype("float64")
@@ -258,20 +309,22 @@ def _as_number(group: Group, part: pd.Series, *, whole: bool) -> tuple[pd.Series
         return _reject_all(part, _NOT_NUMBER_REASONS.get(group, DATE_NOT_NUMBER), dtype)
     values = numbers.to_numpy()
     bad = bad | np.isinf(values)
+    if not whole:
+        return numbers.where(~bad).astype(dtype), _errors(part.index, bad, NOT_A_NUMBER)
+    fractional = np.isfinite(values) & (
+        (np.floor(values) != values) | (np.abs(values) >= MAX_EXACT_INTEGER)
+    )
     errors = _errors(part.index, bad, NOT_A_NUMBER)
-    if whole:
-        fractional = np.isfinite(values) & (
-            (np.floor(values) != values) | (np.abs(values) >= MAX_EXACT_INTEGER)
-        )
-        errors = errors.where(errors.notna(), _errors(part.index, fractional, NOT_WHOLE))
-        bad = bad | fractional
-    return numbers.where(~bad).astype(dtype), errors
+    if fractional.any():
+        not_whole = np.where(fractional, NOT_WHOLE, None)
+        errors = pd.Series(np.where(bad, NOT_A_NUMBER, not_whole), index=part.index, dtype=object)
+    return numbers.where(~(bad | fractional)).astype(dtype), errors
 
 
 # --------------------------------------------------------------------------- dates, times
-def _as_date(group: Group, part: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _as_date(group: Group, part: pd.Series) -> tuple[pd.Series, Reasons]:
     if group == "moment":
-        return part.dt.floor("D").astype("datetime64[s]"), _no_errors(part.index)
+        return part.dt.floor("D").astype("datetime64[s]"), None
     if group == "number":
         days = serial_days(part.to_numpy())
         dates = pd.Series(days, index=part.index).astype("datetime64[s]")
@@ -286,7 +339,7 @@ def _as_date(group: Group, part: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _reject_all(part, reason, "datetime64[s]")
 
 
-def _as_time(group: Group, part: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _as_time(group: Group, part: pd.Series) -> tuple[pd.Series, Reasons]:
     if group == "time":
         text = part.map(lambda t: t.replace(microsecond=0).isoformat())
     elif group == "duration":
@@ -304,26 +357,33 @@ def _as_time(group: Group, part: pd.Series) -> tuple[pd.Series, pd.Series]:
         return text.astype("str"), _errors(part.index, text.isna() & part.notna(), NOT_A_TIME)
     else:
         return _reject_all(part, NOT_A_TIME, "str")
-    return text.astype("str"), _no_errors(part.index)
+    return text.astype("str"), None
 
 
 def _times_from_text(part: pd.Series) -> pd.Series:
-    """`parse_time_text` of every cell; cells already written HH:MM:SS are only checked."""
+    """`parse_time_text` of every cell; cells already written HH:MM:SS are only checked
+    (a column of them comes back as it is, missing where no time of day)."""
     clock = part.str.fullmatch(_CLOCK_TEXT).fillna(False).to_numpy(dtype=bool)
+    if clock.all():
+        return part.where(_times_of_day(part.to_numpy(dtype=object)))
     times = pd.Series(None, index=part.index, dtype=object)
     if clock.any():
-        written = part[clock]
-        hour, minute, second = (
-            written.str.slice(at, at + 2).astype("int64").to_numpy() for at in (0, 3, 6)
-        )
-        valid = (hour <= 23) & (minute <= 59) & (second <= 59)
-        times[clock] = np.where(valid, written.to_numpy(dtype=object), None)
-    if not clock.all():
-        times[~clock] = _by_unique(part[~clock], parse_time_text)
+        written = part[clock].to_numpy(dtype=object)
+        times[clock] = np.where(_times_of_day(written), written, None)
+    times[~clock] = _by_unique(part[~clock], parse_time_text)
     return times
 
 
-def _seconds_as_time(seconds: pd.Series, reason: str) -> tuple[pd.Series, pd.Series]:
+def _times_of_day(written: np.ndarray) -> np.ndarray:
+    """Whether each HH:MM:SS text is a time of day, from the digits of all of them side by
+    side (eight ASCII characters each)."""
+    digits = np.frombuffer("".join(written).encode("ascii"), dtype=np.uint8) - ord("0")
+    digits = digits.reshape(-1, 8)
+    hour, minute, second = (digits[:, at] * 10 + digits[:, at + 1] for at in (0, 3, 6))
+    return (hour <= 23) & (minute <= 59) & (second <= 59)
+
+
+def _seconds_as_time(seconds: pd.Series, reason: str) -> tuple[pd.Series, Reasons]:
     values = np.round(seconds.to_numpy(dtype="float64"))
     valid = np.isfinite(values) & (values >= 0) & (values < SECONDS_PER_DAY)
     whole = np.where(valid, values, 0).astype(np.int64)
@@ -353,7 +413,7 @@ _DTYPES: dict[str, str] = {
     "date": "datetime64[s]",
     "time": "str",
 }
-_COERCERS: dict[str, Callable[[Group, pd.Series], tuple[pd.Series, pd.Series]]] = {
+_COERCERS: dict[str, Callable[[Group, pd.Series], tuple[pd.Series, Reasons]]] = {
     "code": lambda g, p: _as_text(g, p, code=True),
     "text": lambda g, p: _as_text(g, p, code=False),
     "integer": lambda g, p: _as_number(g, p, whole=True),

@@ -51,7 +51,7 @@ Span = tuple[int, Part | None]
 
 def encode(values: Sequence[object]) -> Part | None:
     """The cells of one column over some rows ('' marks an empty cell); None if all empty."""
-    values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    values = list(values)
     empty = values.count("")
     if empty == len(values):
         return None

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.errors import FileRejected
-from core.ingest import guard, sandbox
+from core.ingest import guard, sandbox, textcells
 from core.ingest.columns import DAYS, MIXED, MOMENT, NUMBER, TEXT, TEXT_SEPARATOR, days_as_moments
 from core.ingest.limits import ParseLimits
 from core.ingest.outline import workbook_sheets
@@ -169,9 +168,7 @@ def _series(kind: str, values: Any) -> pd.Series:
     if kind == NUMBER:
         return pd.Series(values, dtype="float64", copy=False)
     if kind == TEXT:
-        cells = pc.utf8_trim_whitespace(_split_text(values))
-        cells = pc.if_else(pc.equal(cells, ""), pa.scalar(None, cells.type), cells)
-        return pd.Series(pd.array(cells, dtype="str"))
+        return pd.Series(pd.array(_text_cells(values), dtype="str"))
     if kind == DAYS:
         return pd.Series(days_as_moments(values))
     if kind == MOMENT:
@@ -183,18 +180,21 @@ def _series(kind: str, values: Any) -> pd.Series:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
-def _split_text(joined: str) -> pa.LargeStringArray:
-    """The cells of a text column that travelled joined with NUL, as an Arrow array."""
-    data = joined.encode("utf-8")
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord(TEXT_SEPARATOR))
+def _text_cells(joined: str) -> pa.LargeStringArray:
+    """The cells of a text column that travelled joined with NUL, as an Arrow array:
+    trimmed of whitespace, missing where nothing is left."""
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    separators = data == ord(TEXT_SEPARATOR)
+    ends = np.flatnonzero(separators)
     offsets = np.empty(len(ends) + 2, dtype=np.int64)
     offsets[0] = 0
     offsets[1:-1] = ends - np.arange(len(ends))  # where each cell ends once the NULs are gone
     offsets[-1] = len(data) - len(ends)
-    cells = data.replace(TEXT_SEPARATOR.encode(), b"")
-    return pa.LargeStringArray.from_buffers(
+    cells = data[~separators]
+    array = pa.LargeStringArray.from_buffers(
         len(ends) + 1, pa.py_buffer(offsets), pa.py_buffer(cells)
     )
+    return textcells.trimmed(array)
 
 
 def _sha256(path: Path) -> str:

@@ -36,6 +36,8 @@ _NUMBERED_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="\d+"')
 _ROW_TAG_END = b" \t\r\n>/"
 # Markup whose content may look like a row tag (Excel writes none of it among the rows).
 _HIDING = (b"<!", b"<?")
+# Second bytes of a marker found in vain before searching for the marker itself.
+_FEW_MARKS = 64
 
 
 class Unsplittable(Exception):
@@ -93,7 +95,7 @@ class SheetSlices:
         # 2. the rows, cut before the first row that starts past `slice_bytes`
         searched = 0  # where the closing tag and markup hiding text are looked for next
         while True:
-            if any(buffer.find(marker, max(0, searched - 1)) >= 0 for marker in _HIDING):
+            if _hiding_markup(buffer, max(0, searched - 1)):
                 raise Unsplittable("comments, CDATA or processing instructions among the rows")
             end = buffer.find(closing, searched)
             searched = max(0, len(buffer) - len(closing))
@@ -141,6 +143,28 @@ class SheetSlices:
 
 def _shared_strings(name: str) -> bool:
     return name.rsplit("/", 1)[-1].lower().startswith("sharedstrings")
+
+
+def _hiding_markup(buffer: bytearray, start: int) -> bool:
+    """Whether a comment, CDATA section or processing instruction opens at or after `start`."""
+    return any(_opens(buffer, marker, start) for marker in _HIDING)
+
+
+def _opens(buffer: bytearray, marker: bytes, start: int) -> bool:
+    """Whether the two bytes of `marker` occur at or after `start`.
+
+    Looks for the rare second byte ('!', '?'), several times faster than looking for both
+    bytes together, and checks the byte before each one found; after a few found in vain,
+    one search for both bytes is cheaper.
+    """
+    at = buffer.find(marker[1:], start + 1)
+    for _ in range(_FEW_MARKS):
+        if at < 0:
+            return False
+        if buffer[at - 1] == marker[0]:
+            return True
+        at = buffer.find(marker[1:], at + 1)
+    return at >= 0 and buffer.find(marker, at - 1) >= 0
 
 
 def _row_start(buffer: bytearray, row_open: bytes, start: int, limit: int) -> int:

@@ -41,6 +41,37 @@ def test_a_code_longer_than_the_wire_allows_is_an_error() -> None:
     assert result.errors.tolist() == ["longer than 64 characters", None]
 
 
+def test_code_length_counts_characters_not_bytes() -> None:
+    result = coerce(text("é" * 64, "é" * 65), "code")
+    assert result.values.tolist()[0] == "é" * 64
+    assert result.errors.tolist() == [None, "longer than 64 characters"]
+
+
+def test_codes_of_a_row_subset_drop_the_float_suffix_of_the_rows_kept_only() -> None:
+    # The subset shares the whole column's text buffer, dotted cells left out included.
+    column = text("1.0", "A", "2.0", "B")
+    assert coerce(column[column.index.isin([3, 5])], "code").values.tolist() == ["A", "B"]
+    assert coerce(column[column.index.isin([2, 3])], "code").values.tolist() == ["1", "A"]
+
+
+def test_a_column_without_bad_cells_has_no_reasons() -> None:
+    result = coerce(text("A", None, "B"), "code")
+    assert result.bad.tolist() == [False, False, False]
+    assert result.errors.isna().all()
+    assert result.bad.index.equals(result.values.index)
+
+
+def test_integers_give_one_reason_per_bad_cell() -> None:
+    result = coerce(mixed(1.5, "x", 3.0, dt.date(2024, 1, 1)), "integer")
+    assert result.errors.tolist() == [
+        "not a whole number",
+        "text in a number column",
+        None,
+        "a date where a number is expected",
+    ]
+    assert result.bad.tolist() == [True, True, False, True]
+
+
 def test_text_fields_keep_1_0_written_as_text() -> None:
     assert coerce(text("1.0"), "text").values.tolist() == ["1.0"]
 
@@ -178,3 +209,10 @@ def test_a_text_column_of_times_reads_every_cell_as_parse_time_text_does() -> No
     assert values[:3] == ["08:00:29", "23:59:59", None] and values[5] == "14:05:00"
     assert values[7] is None and result.errors.tolist()[7] is None
     assert result.errors.tolist()[2] == result.errors.tolist()[3] == NOT_A_TIME
+
+
+def test_a_column_written_all_hh_mm_ss_keeps_its_times_and_refuses_impossible_ones() -> None:
+    result = coerce(text("08:00:29", "24:00:00", "23:59:59", "12:60:00", "00:00:61"), "time")
+    values = [None if pd.isna(v) else v for v in result.values.tolist()]
+    assert values == ["08:00:29", None, "23:59:59", None, None]
+    assert result.errors.tolist() == [None, NOT_A_TIME, None, NOT_A_TIME, NOT_A_TIME]

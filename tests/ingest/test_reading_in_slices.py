@@ -185,6 +185,38 @@ def test_a_comment_among_the_rows_keeps_the_sheet_from_being_cut_inside_it(
     assert table.frame["A"].tolist() == [f"n{i:03d}" for i in range(300)]
 
 
+def numbered_rows(texts: list[str]) -> str:
+    return "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+        for r, text in enumerate(texts, start=1)
+    )
+
+
+@pytest.mark.parametrize("hiding", ["<!-- a comment -->", "<?pi data?>"])
+def test_markup_after_many_exclamation_and_question_marks_still_stops_the_cutting(
+    tmp_path: Path, hiding: str
+) -> None:
+    # Many '!' and '?' in the text before the markup: the search for it changes method.
+    rows = numbered_rows(["Name", *(f"n{i:03d} ?! Oui ?!" for i in range(300))])
+    between = rows.index("</row>", 8_000) + len("</row>")
+    xml = f"{SHEET_OPEN}<sheetData>{rows[:between]}{hiding}{rows[between:]}</sheetData></worksheet>"
+    path = handmade_xlsx(tmp_path / "marked.xlsx", xml)
+    with pytest.raises(Unsplittable):
+        list(SheetSlices(path, part=SHEET_PART, folder=tmp_path, slice_bytes=1_024))
+
+
+def test_exclamation_and_question_marks_in_cells_do_not_stop_the_cutting(
+    tmp_path: Path, limits: ParseLimits
+) -> None:
+    texts = [f"n{i:03d} ?! Oui ?!" for i in range(300)]
+    xml = f"{SHEET_OPEN}<sheetData>{numbered_rows(['Name', *texts])}</sheetData></worksheet>"
+    path = handmade_xlsx(tmp_path / "marks.xlsx", xml)
+    (tmp_path / "slices").mkdir()
+    parts = list(SheetSlices(path, part=SHEET_PART, folder=tmp_path / "slices", slice_bytes=1_024))
+    assert len(parts) > 5
+    assert read_sheet(path, sheet=None, limits=sliced(limits)).frame["A"].tolist() == texts
+
+
 def test_a_far_cell_in_a_late_slice_kills_only_a_worker(
     tmp_path: Path, limits: ParseLimits
 ) -> None:

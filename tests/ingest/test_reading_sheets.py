@@ -215,3 +215,25 @@ def test_an_excel_97_workbook_is_listed_and_read_like_the_others(
     assert table.excel_rows.tolist() == [4, 5]
     assert table.frame["A"].tolist() == ["0001", "A2"]
     assert table.frame["B"].tolist() == [2.5, 3.0]
+
+
+@pytest.mark.parametrize("space", [" ", "\x1f", "\u00a0", "\u3000"])
+def test_text_cells_lose_whitespace_at_either_end_and_nothing_else(
+    tmp_path: Path, limits: ParseLimits, space: str
+) -> None:
+    rows = [f"A1;{space}Coude 45°", f"A2;Té égal{space}", f"A3;{space}", "A4;°C", "A5;a  b"]
+    path = write(tmp_path / "trim.csv", "\n".join(["Code;Name", *rows]) + "\n", "utf-8")
+    table = read_sheet(path, sheet=None, limits=limits)
+    names = table.frame["B"]
+    assert names.isna().tolist() == [False, False, True, False, False]
+    assert names.dropna().tolist() == ["Coude 45°", "Té égal", "°C", "a  b"]
+    assert table.frame["A"].tolist() == ["A1", "A2", "A3", "A4", "A5"]
+
+
+def test_a_text_column_of_empty_cells_and_codes_needs_no_trimming(
+    tmp_path: Path, limits: ParseLimits
+) -> None:
+    path = write(tmp_path / "codes.csv", "Code;Lot\nA1;\nA2;L7\nA3;\n", "utf-8")
+    lots = read_sheet(path, sheet=None, limits=limits).frame["B"]
+    assert lots.isna().tolist() == [True, False, True]
+    assert lots.iloc[1] == "L7"
