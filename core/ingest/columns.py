@@ -35,7 +35,8 @@ class Part:
     """A column's cells over a range of rows that are not all empty.
 
     `others` holds the types of the cells that are not text; `text` says whether some cell
-    holds text other than ''.
+    holds text other than ''. A moment part holding dates too marks them in `dates`, so that
+    its cells come back as they were when the column turns out mixed (text in another part).
     """
 
     kind: str
@@ -43,6 +44,7 @@ class Part:
     size: int
     others: frozenset[type]
     text: bool
+    dates: np.ndarray | None = None
 
 
 # One part of a column: how many rows it spans and its cells (None when all are empty).
@@ -65,7 +67,10 @@ def encode(values: Sequence[object]) -> Part | None:
     others = frozenset(kinds) - {str}
     text = kinds.count(str) != empty
     kind = _kind(others, text)
-    return Part(kind, _payload(kind, values, empty), len(values), others, text)
+    dates = None
+    if kind == MOMENT and dt.date in others:
+        dates = np.fromiter((k is dt.date for k in kinds), dtype=bool, count=len(kinds))
+    return Part(kind, _payload(kind, values, empty), len(values), others, text, dates)
 
 
 def join(spans: Sequence[Span]) -> tuple[str, object]:
@@ -162,4 +167,9 @@ def _cells(size: int, part: Part | None) -> list[object]:
     if part.kind == DAYS:
         return ["" if o == 0 else dt.date.fromordinal(o) for o in part.payload.tolist()]  # type: ignore[attr-defined]
     values = part.payload.tolist()  # type: ignore[attr-defined]
+    if part.dates is not None:  # datetimes at midnight that were dates
+        return [
+            "" if v is None else v.date() if is_date else v
+            for v, is_date in zip(values, part.dates.tolist(), strict=True)
+        ]
     return ["" if v is None or v != v else v for v in values]

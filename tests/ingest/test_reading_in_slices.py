@@ -13,7 +13,7 @@ import python_calamine
 
 from core.domain.schemas import CUSTOMERS_DATASET, STOCK_MOVEMENTS_DATASET, Dataset
 from core.errors import FileRejected
-from core.ingest import sandbox
+from core.ingest import columns, sandbox
 from core.ingest.coerce import DATE_NOT_NUMBER, NOT_A_NUMBER
 from core.ingest.limits import ParseLimits
 from core.ingest.mapping import suggest_mapping
@@ -254,3 +254,16 @@ def test_scratch_files_go_to_shared_memory_only_when_it_has_room(
     assert sandbox._scratch_root() is None
     monkeypatch.setattr(sandbox, "SHARED_MEMORY", str(tmp_path / "missing"))
     assert sandbox._scratch_root() is None
+
+
+def test_dates_beside_datetimes_come_back_as_dates_when_another_part_holds_text() -> None:
+    first = [dt.date(2024, 1, 5), dt.datetime(2024, 1, 6, 8, 30), ""]
+    second = ["n/a", dt.date(2024, 1, 7)]
+    whole = columns.encode([*first, *second])
+    assert whole is not None and whole.kind == columns.MIXED
+
+    parts = [(len(first), columns.encode(first)), (len(second), columns.encode(second))]
+    assert parts[0][1] is not None and parts[0][1].kind == columns.MOMENT
+    assert columns.join(parts) == (whole.kind, whole.payload)
+    assert whole.payload == [dt.date(2024, 1, 5), dt.datetime(2024, 1, 6, 8, 30), None, "n/a",
+                             dt.date(2024, 1, 7)]  # fmt: skip
