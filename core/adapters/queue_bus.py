@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from core.adapters.sqlite_connections import ThreadConnections
+from core.adapters.sqlite_connections import ThreadConnections, use_wal
 from core.codec import dumps
 from core.errors import BusUnavailable, PublishError
 from core.ports import Consumer, Message, MessageBus, Record
@@ -144,7 +144,7 @@ class SqliteQueueBus(MessageBus):
                 check_same_thread=False,  # a consumer may be handed to its owner thread
             )
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                use_wal(conn, timeout_s=BUSY_TIMEOUT_S)
                 conn.execute("PRAGMA synchronous=FULL")  # durable on return from publish
                 conn.executescript(_SCHEMA)
             except BaseException:

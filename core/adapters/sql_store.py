@@ -13,6 +13,7 @@ import io
 import json
 import operator
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +27,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from core.adapters import sql_schema as s
+from core.adapters.sqlite_connections import use_wal
 from core.errors import StoreUnavailable
 
 VALUES_CHUNK = 500  # rows per multi-row INSERT on PostgreSQL below the COPY threshold
+SCHEMA_ATTEMPTS = 5  # creating the schema while another process does the same
+SCHEMA_RETRY_S = 0.1
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a SQLite writer waits for another's transaction
 COPY_THRESHOLD = 200  # from this many rows PostgreSQL loads through COPY into a staging table
 
 UPLOAD_STATUSES = ("validated", "publishing", "published", "stored", "failed")
@@ -79,6 +84,7 @@ class SqlStore:
         self.setting = setting
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._schema_lock = threading.Lock()
         self._schema_ready = False
 
     # ------------------------------------------------------------------ connection
@@ -109,7 +115,7 @@ class SqlStore:
             from pathlib import Path
 
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self.url, connect_args={"timeout": 30})
+        engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
 
@@ -137,17 +143,23 @@ class SqlStore:
             raise self.unavailable(exc) from exc
 
     def ensure_schema(self) -> None:
+        """Create what is missing of the schema, once per store (its threads wait for it)."""
         if self._schema_ready:
             return
-        try:
-            s.ensure_schema(self.engine)
-        except SQLAlchemyError as exc:
-            if isinstance(exc, DBAPIError) and not _is_transient(exc):
-                # another process created it at the same moment
-                s.ensure_schema(self.engine)
-            else:
-                raise self.unavailable(exc) from exc
-        self._schema_ready = True
+        with self._schema_lock:
+            for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+                if self._schema_ready:
+                    return
+                try:
+                    s.ensure_schema(self.engine)
+                except SQLAlchemyError as exc:
+                    # Another process creating the schema at the same moment makes a statement
+                    # fail ("already exists"); the next attempt finds what it made.
+                    if attempt == SCHEMA_ATTEMPTS or not _schema_race(exc):
+                        raise self.unavailable(exc) from exc
+                    time.sleep(SCHEMA_RETRY_S * attempt)
+                else:
+                    self._schema_ready = True
 
     def close(self) -> None:
         if self._engine is not None:
@@ -333,11 +345,18 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    use_wal(dbapi_conn, timeout_s=SQLITE_BUSY_TIMEOUT_S)
     cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
     cursor.close()
+
+
+def _schema_race(exc: SQLAlchemyError) -> bool:
+    """Whether creating the schema failed on what another process was creating meanwhile."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return "already exists" in str(exc.orig) or not _is_transient(exc)
 
 
 def _is_transient(exc: DBAPIError) -> bool:

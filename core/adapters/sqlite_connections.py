@@ -8,7 +8,31 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
+
+_FIRST_RETRY_S = 0.01
+_LONGEST_RETRY_S = 0.5
+
+
+def use_wal(conn: sqlite3.Connection, *, timeout_s: float) -> None:
+    """Put the connection's database in WAL mode.
+
+    SQLite answers "database is locked" at once, without waiting on the busy timeout, when
+    another connection holds a lock while the journal mode is read or changed: it happens when
+    several threads or processes open a new file together. Retried until `timeout_s`.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = _FIRST_RETRY_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, _LONGEST_RETRY_S)
 
 
 class ThreadConnections:

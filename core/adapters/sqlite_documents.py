@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from core.adapters.sqlite_connections import ThreadConnections
+from core.adapters.sqlite_connections import ThreadConnections, use_wal
 from core.codec import dumps
 from core.errors import StoreUnavailable
 from core.ports import DocumentStore, Filter, Sort
@@ -402,7 +402,7 @@ class SqliteDocumentStore(DocumentStore):
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            use_wal(conn, timeout_s=self._busy_timeout_ms / 1000)
             conn.create_function("pipeworks_contains", 2, _contains, deterministic=True)
         except BaseException:
             conn.close()
