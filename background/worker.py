@@ -59,7 +59,8 @@ class ConsumeJob:
         # one thread hands each batch to the decoding process as soon as it is polled
         self._decoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-decode")
         postgres = self.services.sql is not None and self.services.sql.is_postgres
-        if self.decode_in_child if self.decode_in_child is not None else postgres:
+        in_child = postgres if self.decode_in_child is None else self.decode_in_child
+        if in_child:
             self._decoder = DecoderProcess(copy=postgres)
 
     @property
@@ -142,13 +143,13 @@ class ConsumeJob:
     def _store_with_retry(
         self, records: list[Record], preparing: Future[Prepared] | None = None
     ) -> bool:
-        prepared, waited = None, time.perf_counter()
+        prepared, began = None, time.perf_counter()
         if preparing is not None:
             try:
                 prepared = preparing.result()
             except Exception:  # store_batch decodes the batch itself
                 log.exception("decoding a batch in the child process failed")
-        waited = time.perf_counter() - waited
+        waited = time.perf_counter() - began
         delay = 0.5
         while not self.stop.is_set():
             started = time.perf_counter()

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ CODE_TOO_LONG = f"longer than {MAX_CODE_LENGTH} characters"
 
 
 # Per cell of a part, why it is invalid (missing where valid); None when no cell is.
-Reasons = pd.Series | None
+Reasons: TypeAlias = pd.Series | None
 
 
 @dataclass(frozen=True)

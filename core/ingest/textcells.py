@@ -10,6 +10,8 @@ cell with ''.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 _EDGE_BYTES = np.zeros(256, dtype=bool)
 _EDGE_BYTES[[*range(9, 14), *range(28, 33), *range(0x80, 0x100)]] = True
 
-Cells = pa.StringArray | pa.LargeStringArray
+Cells: TypeAlias = pa.StringArray | pa.LargeStringArray
 
 
 def trimmed(cells: Cells) -> Cells:

@@ -43,7 +43,7 @@ def _values() -> list[bytes]:
         for m in encode_frame(STOCK_MOVEMENTS, movements, upload_id="u1", sheet="Mouvements")
     ]
     values += [m.value for m in encode_frame(CUSTOMERS, customers, upload_id="u2", sheet="C")]
-    return [*values, b"not json", b'{"v": 1, "dataset": "stock_movements"}']  # type: ignore[list-item]
+    return [*values, b"not json", b'{"v": 1, "dataset": "stock_movements"}']
 
 
 NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
