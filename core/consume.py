@@ -215,7 +215,9 @@ def _route(
 ) -> None:
     source = {"upload_id": item.upload_id, "sheet": item.sheet, "row_number": item.row_number}
     if item.dataset == STOCK_MOVEMENTS:
-        row = {**item.data, "lot": item.data.get("lot") or "", **source, "stored_at": now}
+        row = item.data  # the decoded fields become the row (`decode` made the dict)
+        row["lot"] = row.get("lot") or ""
+        row.update(source, stored_at=now)
         rows.setdefault("stock_movements", []).append(row)
         if deliveries.is_customer_delivery(row):
             lines.append(deliveries.line_from_movement(row))

@@ -196,9 +196,13 @@ _NO_LOT = LotCode()
 
 def is_raw_material(article: object = None, location: object = None) -> bool:
     """True when the article code or the storage location starts with `MP`."""
-    return any(
-        (_text(v) or "").upper().startswith(RAW_MATERIAL_PREFIX) for v in (article, location)
-    )
+    return any(_starts_raw(v) for v in (article, location))
+
+
+def _starts_raw(value: object) -> bool:
+    if value.__class__ is str:  # the common case: `_text` trims the start, nothing else counts
+        return value.lstrip()[:2].upper() == RAW_MATERIAL_PREFIX  # type: ignore[attr-defined]
+    return (_text(value) or "").upper().startswith(RAW_MATERIAL_PREFIX)
 
 
 def family_of(article: object, designation: object, location: object = None) -> str | None:

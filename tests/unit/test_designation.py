@@ -20,6 +20,7 @@ from core.domain.designation import (
     ProductAttributes,
     canonical_family,
     family_of,
+    is_raw_material,
     parse_designation,
     parse_designations,
     parse_lot,
@@ -305,3 +306,23 @@ def test_the_vectorised_parser_handles_empty_input():
 def test_the_vectorised_parser_rejects_sequences_of_different_lengths():
     with pytest.raises(ValueError, match="lots"):
         parse_designations(["C/500/10/5/O/B"], lots=[])
+
+
+@pytest.mark.parametrize(
+    ("article", "location", "raw"),
+    [
+        ("MP-RESINE-01", None, True),
+        ("  mp-fibre", "", True),  # trimmed, any case
+        ("PF-TUBE-600", "MP-STOCK", True),  # stored among raw materials
+        ("PF-TUBE-600", "A1", False),
+        ("M P-01", None, False),
+        ("", "", False),
+        (None, None, False),
+        (float("nan"), 12.0, False),
+        (np.str_("MP-9"), None, True),  # not a plain str: the general path
+    ],
+)
+def test_raw_materials_are_told_by_the_start_of_article_or_location(
+    article: object, location: object, raw: bool
+) -> None:
+    assert is_raw_material(article, location) is raw
