@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ CPU_GRACE_S = 5
 STDERR_TAIL = 2_000
 SHARED_MEMORY = "/dev/shm"
 SCRATCH_MIN_FREE_MB = 2_048
+SCRATCH_PREFIX = "pipeworks-parse-"
+STALE_SCRATCH_S = 6 * 3600  # far beyond any parse's time limit
 _MB = 1 << 20
 # Native libraries start no thread pools in the child: threads reserve address space.
 _SINGLE_THREAD_ENV = {
@@ -47,7 +51,9 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
     """
     if task not in TASKS:
         raise ValueError(f"unknown parsing task {task!r}")
-    with tempfile.TemporaryDirectory(prefix="pipeworks-parse-", dir=_scratch_root()) as folder:
+    root = _scratch_root()
+    sweep_stale_scratch(root, older_than_s=max(STALE_SCRATCH_S, 2 * timeout_s))
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=root) as folder:
         request_path = Path(folder) / "request.pickle"
         result_path = Path(folder) / "result.pickle"
         request = {**request, "scratch": folder}
@@ -84,6 +90,16 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
                 raise FileRejected(value)
             raise FileRejected(_too_big(name, memory_mb))
         raise FileRejected(_died(name, process.returncode, stderr, memory_mb, timeout_s))
+
+
+def sweep_stale_scratch(root: str | None, *, older_than_s: float) -> None:
+    """Remove the scratch folders of parses that ended long ago: an app killed in the middle
+    of a parse leaves its folder behind, and in shared memory that holds RAM."""
+    cutoff = time.time() - older_than_s
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _scratch_root() -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -254,6 +256,29 @@ def test_scratch_files_go_to_shared_memory_only_when_it_has_room(
     assert sandbox._scratch_root() is None
     monkeypatch.setattr(sandbox, "SHARED_MEMORY", str(tmp_path / "missing"))
     assert sandbox._scratch_root() is None
+
+
+def test_a_parse_removes_scratch_folders_left_long_ago_by_a_killed_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limits: ParseLimits
+) -> None:
+    monkeypatch.setattr(sandbox, "SHARED_MEMORY", str(tmp_path))
+    monkeypatch.setattr(sandbox, "SCRATCH_MIN_FREE_MB", 0)
+    stale, recent = tmp_path / "pipeworks-parse-old", tmp_path / "pipeworks-parse-new"
+    other = tmp_path / "something-else"
+    for folder in (stale, recent, other):
+        (folder / "slices-1").mkdir(parents=True)
+        (folder / "slices-1" / "part.xml").write_bytes(b"x" * 100)
+    long_ago = time.time() - sandbox.STALE_SCRATCH_S - 60
+    for folder in (stale, other):
+        os.utime(folder, (long_ago, long_ago))
+
+    path = tmp_path / "small.xlsx"
+    xlsx(path, [["piece", "article"], ["BL-1", "A"]])
+    assert read_sheet(path, sheet=None, limits=limits).headers == ("piece", "article")
+
+    assert not stale.exists()  # its parse ended hours ago
+    assert recent.exists() and other.exists()  # a parse may be running; not ours
+    assert [p.name for p in tmp_path.glob("pipeworks-parse-*")] == [recent.name]
 
 
 def test_dates_beside_datetimes_come_back_as_dates_when_another_part_holds_text() -> None:
