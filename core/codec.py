@@ -90,6 +90,17 @@ def dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
+def loads(value: bytes | str) -> Any:
+    """Parsed JSON: orjson, and what it refuses (NaN, integers beyond 64 bits, UTF-16 and
+    UTF-32) the standard parser decides. Raises ValueError (a JSONDecodeError, or a
+    UnicodeDecodeError) for what is not JSON."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        pass
+    return json.loads(value)
+
+
 def encode_row(row: Mapping[str, Any]) -> dict[str, JsonValue]:
     return {k: to_json_value(v) for k, v in row.items()}
 

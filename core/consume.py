@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,12 +56,12 @@ class Prepared:
     which needs no store and can run in another process (`prepare`). Indexes are the
     records' positions in the batch."""
 
-    uploads: list[str | None]  # the upload of each record, None for one that cannot be stored
-    errors: dict[int, str]  # why a record can never be stored
-    rows: dict[str, list[dict[str, Any]]]  # table -> rows to upsert
-    copied: dict[str, CopyRows]  # table -> rows already rendered for PostgreSQL's COPY
-    lines: list[dict[str, Any]]  # delivery lines to merge into their delivery notes
-    now: dt.datetime
+    now: dt.datetime  # the rows' `stored_at`
+    uploads: list[str | None] = field(default_factory=list)  # None: cannot be stored
+    errors: dict[int, str] = field(default_factory=dict)  # why a record can never be stored
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # table -> rows
+    copied: dict[str, CopyRows] = field(default_factory=dict)  # table -> rendered for COPY
+    lines: list[dict[str, Any]] = field(default_factory=list)  # delivery lines to merge
 
 
 def prepare(
@@ -71,7 +71,7 @@ def prepare(
     time); with `copy`, the stock movements are also rendered for PostgreSQL's COPY
     (deduplicated by key, see `copy_rows`)."""
     now = now or utcnow()
-    prepared = Prepared([], {}, {}, {}, [], now)
+    prepared = Prepared(now)
     for index, value in enumerate(values):
         try:
             item = decode_value(value)
@@ -128,7 +128,7 @@ def store_batch(
 def _refused(exc: SQLAlchemyError) -> Prepared:
     """A single record the relational store refused, as prepared for dead-lettering."""
     error = f"refused by the store: {_first_line(exc)}"
-    return Prepared([None], {0: error}, {}, {}, [], utcnow())
+    return Prepared(utcnow(), uploads=[None], errors={0: error})
 
 
 def _store(

@@ -23,7 +23,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from core.codec import dumps, encode_row, from_json_value, to_json_value
+from core.codec import dumps, encode_row, from_json_value, loads, to_json_value
 from core.domain.schemas import (
     CUSTOMERS,
     DATASETS,
@@ -253,14 +253,9 @@ def upload_of(record: Record) -> str | None:
 
 
 def _loads(value: bytes) -> Any:
-    """The parsed JSON; raises `PoisonMessage`. orjson first; what it refuses, the standard
-    parser decides (it also reads NaN, integers beyond 64 bits, UTF-16 and UTF-32)."""
+    """The parsed JSON (`codec.loads`); raises `PoisonMessage`."""
     try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(value)
+        return loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PoisonMessage(f"not JSON: {exc}") from exc
 

@@ -58,11 +58,9 @@ def copy_rows(table_name: str, rows: Sequence[Mapping[str, Any]]) -> CopyRows:
     (the last wins) and rendered for COPY: the slow, pure part of a bulk load, which can be
     done ahead of the write (even in another process)."""
     unique = _unique(rows, _KEYS[table_name])
-    columns = tuple(unique[0].keys()) if unique else ()
-    table = s.metadata.tables[table_name]
-    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    text = _copy_text(unique, columns, json_columns=json_columns) if unique else ""
-    return CopyRows(columns, text, len(unique))
+    if not unique:
+        return CopyRows((), "", 0)
+    return _rendered(s.metadata.tables[table_name], unique)
 
 
 @dataclass
@@ -384,9 +382,7 @@ def _upsert(
     unique = _unique(rows, key)
     columns = list(unique[0].keys())
     if postgres and len(unique) >= COPY_THRESHOLD:
-        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-        text = _copy_text(unique, columns, json_columns=json_columns)
-        _load_copy(conn, table, CopyRows(tuple(columns), text, len(unique)), key=key)
+        _load_copy(conn, table, _rendered(table, unique), key=key)
         return
     if not postgres:
         # One single-row statement executed for every row: SQLAlchemy compiles a multi-row
@@ -418,6 +414,13 @@ def _unique(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mappi
     """The rows deduplicated by key, the last one of a key winning."""
     key_of = operator.itemgetter(*key)
     return list({key_of(r): r for r in rows}.values())
+
+
+def _rendered(table: Table, unique: Sequence[Mapping[str, Any]]) -> CopyRows:
+    """Rows of a table, unique by key and all with the same fields, in COPY's text format."""
+    columns = tuple(unique[0].keys())
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    return CopyRows(columns, _copy_text(unique, columns, json_columns=json_columns), len(unique))
 
 
 def _load_copy(conn: Connection, table: Table, rows: CopyRows, *, key: Sequence[str]) -> None:

@@ -25,10 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from core.adapters.sqlite_connections import ThreadConnections, use_wal
-from core.codec import dumps
+from core.codec import dumps, loads
 from core.errors import StoreUnavailable
 from core.ports import DocumentStore, Filter, Sort
 
@@ -109,14 +107,6 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, numbers.Real):
         return plain_value(float(value))
     raise TypeError(f"cannot store a value of type {type(value).__name__}")
-
-
-def _loads(text: str) -> Any:
-    """A stored document: orjson, or the standard parser for integers beyond 64 bits."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 _KEPT = frozenset({str, bool, int, type(None)})  # stored as they are
@@ -336,7 +326,7 @@ class SqliteDocumentStore(DocumentStore):
         table = _table(collection)
         sql = f"SELECT _id, doc FROM {table} WHERE _id IN (SELECT value FROM json_each(?))"
         rows = self._select(sql, [json.dumps(list(ids), ensure_ascii=False)])
-        return {row[0]: _loads(row[1]) for row in rows}
+        return {row[0]: loads(row[1]) for row in rows}
 
     def find(
         self,
