@@ -52,6 +52,12 @@ class DecoderProcess:
             raise result
         return result  # type: ignore[no-any-return]
 
+    def start(self) -> None:
+        """Start the child now (its imports take a CPU second) rather than on the first
+        batch."""
+        with self._lock:
+            self._connection()
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None

@@ -62,6 +62,7 @@ class ConsumeJob:
         in_child = postgres if self.decode_in_child is None else self.decode_in_child
         if in_child:
             self._decoder = DecoderProcess(copy=postgres)
+            self._decoding.submit(self._decoder.start)  # ready before the first batch
 
     @property
     def topics(self) -> list[str]:

@@ -7,7 +7,6 @@ and the bookkeeping of uploads and saved column mappings. Reads for the screens 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import json
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, Connection, Table, create_engine, event, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -45,12 +45,14 @@ def utcnow() -> dt.datetime:
 
 @dataclass(frozen=True)
 class CopyRows:
-    """Rows of a table already in COPY's text format, deduplicated by the table's key: what
-    PostgreSQL loads as it is (see `copy_rows`)."""
+    """Rows of a table rendered for COPY, deduplicated by the table's key: what PostgreSQL
+    loads as it is (see `copy_rows`). `csv`: in CSV with `null` for NULL (`_copy_csv`), else
+    in COPY's text format."""
 
     columns: tuple[str, ...]
-    text: str
+    data: bytes
     count: int
+    csv: bool = False
 
 
 def copy_rows(table_name: str, rows: Sequence[Mapping[str, Any]]) -> CopyRows:
@@ -59,7 +61,7 @@ def copy_rows(table_name: str, rows: Sequence[Mapping[str, Any]]) -> CopyRows:
     done ahead of the write (even in another process)."""
     unique = _unique(rows, _KEYS[table_name])
     if not unique:
-        return CopyRows((), "", 0)
+        return CopyRows((), b"", 0)
     return _rendered(s.metadata.tables[table_name], unique)
 
 
@@ -417,10 +419,14 @@ def _unique(rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> list[Mappi
 
 
 def _rendered(table: Table, unique: Sequence[Mapping[str, Any]]) -> CopyRows:
-    """Rows of a table, unique by key and all with the same fields, in COPY's text format."""
+    """Rows of a table, unique by key and all with the same fields, rendered for COPY: in CSV
+    when every value is one JSON writes plainly, else in COPY's text format."""
     columns = tuple(unique[0].keys())
     json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
-    return CopyRows(columns, _copy_text(unique, columns, json_columns=json_columns), len(unique))
+    if not json_columns and (data := _copy_csv(unique, columns)) is not None:
+        return CopyRows(columns, data, len(unique), csv=True)
+    text = _copy_text(unique, columns, json_columns=json_columns)
+    return CopyRows(columns, text.encode(), len(unique))
 
 
 def _load_copy(conn: Connection, table: Table, rows: CopyRows, *, key: Sequence[str]) -> None:
@@ -432,10 +438,10 @@ def _load_copy(conn: Connection, table: Table, rows: CopyRows, *, key: Sequence[
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name} INCLUDING DEFAULTS) "
         "ON COMMIT DELETE ROWS"
     )
-    buffer = io.StringIO(rows.text)
+    options = f" WITH (FORMAT csv, NULL '{_CSV_NULL}')" if rows.csv else ""
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cursor:  # type: ignore[union-attr]
-        cursor.copy_expert(f"COPY {staging} ({quoted}) FROM STDIN", buffer)
+        cursor.copy_expert(f"COPY {staging} ({quoted}) FROM STDIN{options}", io.BytesIO(rows.data))
     updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c not in key)
     conflict = ", ".join(f'"{k}"' for k in key)
     action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
@@ -446,48 +452,81 @@ def _load_copy(conn: Connection, table: Table, rows: CopyRows, *, key: Sequence[
     conn.exec_driver_sql(f"TRUNCATE {staging}")
 
 
+def _copy_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes | None:
+    """The rows in CSV, `null` for NULL, each line the JSON array of a row's values (orjson,
+    at C speed) without its brackets: JSON's numbers, `null`, and strings without escapes are
+    CSV fields as they are (ISO dates and times among them). A line holding an escape (a
+    string with a quote, a backslash or a control character) is written again by `_csv_line`.
+    None when a value is not one JSON holds (an integer beyond 64 bits, say); a float that is
+    not finite becomes NULL."""
+    cells = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
+    try:
+        lines = list(map(orjson.dumps, map(cells, rows)))
+    except TypeError:  # orjson's JSONEncodeError
+        return None
+    body = b"\n".join(lines)
+    if b"\\" not in body:  # no escapes: no newline in a value either, "]\n[" is a row break
+        return body[1:-1].replace(b"]\n[", b"\n") + b"\n"
+    for i, line in enumerate(lines):
+        if b"\\" in line:
+            lines[i] = b"[" + _csv_line(cells(rows[i])).encode() + b"]"
+    return b"".join(line[1:-1] + b"\n" for line in lines)
+
+
+def _csv_line(values: Sequence[Any]) -> str:
+    """One CSV line: text quoted (its quotes doubled; newlines and backslashes as they are),
+    other values as JSON writes them."""
+    return ",".join(
+        '"' + v.replace('"', '""') + '"' if isinstance(v, str) else orjson.dumps(v).decode()
+        for v in values
+    )
+
+
 def _copy_text(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, json_columns: set[str]
 ) -> str:
-    """The rows in COPY's text format (tab-separated, \\N for NULL), built a column at a
-    time: a column of plain text or numbers is converted in one pass, other values once per
-    distinct value."""
+    """The rows in COPY's text format (tab-separated, \\N for NULL), built a row at a time
+    (a row's values sit together in memory; a column's are scattered): plain values as they
+    are, then one check of the whole text that no value needs escaping. Only when one does
+    are the rows rendered again, every value escaped."""
     cells = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
-    texts = [
-        _copy_column(values, as_json=name in json_columns)
-        for name, values in zip(columns, zip(*map(cells, rows), strict=True), strict=True)
-    ]
-    return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
-
-
-def _copy_column(values: Sequence[Any], *, as_json: bool) -> list[str]:
-    types = set(map(type, values)) - {type(None)}
+    dumped = [i for i, name in enumerate(columns) if name in json_columns]
     null = _COPY_NULL
-    if not as_json and types == {str}:
-        joined = "".join(filter(None, values))
-        if any(c in joined for c in _COPY_SPECIALS):
-            return [null if v is None else v.translate(_COPY_ESCAPES) for v in values]
-        return [null if v is None else v for v in values]
-    if not as_json and types <= {int, float}:
-        return [null if v is None else repr(v) for v in values]
-    memo: dict[tuple[type, Any], str] = {}
-    texts = []
-    for v in values:
-        if v is None:
-            texts.append(null)
-            continue
-        try:
-            text = memo.get((v.__class__, v))
-        except TypeError:  # unhashable: a dict or a list for a JSON column
-            text = None
-        if text is None:
-            text = (json.dumps(v, default=str) if as_json else str(v)).translate(_COPY_ESCAPES)
-            with contextlib.suppress(TypeError):
-                memo[(v.__class__, v)] = text
-        texts.append(text)
-    return texts
+    lines, nulls = [], 0
+    for row in rows:
+        values = cells(row)
+        if dumped:
+            values = _dumped(values, dumped)
+        nulls += values.count(None)
+        lines.append(
+            "\t".join([null if v is None else v if v.__class__ is str else str(v) for v in values])
+        )
+    text = "\n".join(lines) + "\n"
+    if (
+        text.count("\\") == nulls  # every backslash is a NULL's
+        and "\r" not in text
+        and text.count("\n") == len(lines)
+        and text.count("\t") == len(lines) * (len(columns) - 1)
+    ):
+        return text
+    escapes = _COPY_ESCAPES
+    return "".join(
+        "\t".join([null if v is None else str(v).translate(escapes) for v in values]) + "\n"
+        for values in (_dumped(cells(r), dumped) for r in rows)
+    )
+
+
+def _dumped(values: tuple[Any, ...], positions: Sequence[int]) -> tuple[Any, ...]:
+    """`values` with those at `positions` (JSON columns) as JSON text."""
+    if not positions:
+        return values
+    listed = list(values)
+    for i in positions:
+        if listed[i] is not None:
+            listed[i] = json.dumps(listed[i], default=str)
+    return tuple(listed)
 
 
 _COPY_NULL = "\\N"
-_COPY_SPECIALS = ("\\", "\t", "\n", "\r")
+_CSV_NULL = "null"  # JSON's null, unquoted: a quoted "null" is text
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

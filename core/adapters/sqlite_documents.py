@@ -96,12 +96,17 @@ def plain_value(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {
             (k if k in _CHECKED_KEYS else _plain_key(k)): (
-                v if v.__class__ in _KEPT else plain_value(v)
+                v
+                if v.__class__ in _KEPT or (v.__class__ is float and v - v == 0.0)
+                else plain_value(v)
             )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [v if v.__class__ in _KEPT else plain_value(v) for v in value]
+        return [
+            v if v.__class__ in _KEPT or (v.__class__ is float and v - v == 0.0) else plain_value(v)
+            for v in value
+        ]
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

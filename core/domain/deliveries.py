@@ -28,6 +28,7 @@ __all__ = [
 
 CUSTOMER_DELIVERY = "Livraison client"
 _HEADER_FIELDS = ("customer", "delivery_date", "site", "currency", "country", "carrier")
+_NOT_IN_ENTRY = frozenset({"delivery_no", *_HEADER_FIELDS})  # a line's fields kept on its note
 LINE_ATTRIBUTES = (
     "family",
     "product_type",
@@ -124,7 +125,7 @@ def merge(
         for field in _HEADER_FIELDS:
             if line.get(field) is not None:
                 doc[field] = line[field]
-        entry = {k: v for k, v in line.items() if k not in {"delivery_no", *_HEADER_FIELDS}}
+        entry = {k: v for k, v in line.items() if k not in _NOT_IN_ENTRY}
         doc["lines"] = [x for x in doc["lines"] if x.get("line_key") != entry["line_key"]]
         doc["lines"].append(entry)
     for doc in docs.values():

@@ -1,10 +1,13 @@
-"""The PostgreSQL bulk path (COPY in text format into staging, then one upsert) stores every
-value exactly as given, whatever characters the text holds; rows rendered ahead (`copy_rows`)
-store the same, and work done `meanwhile` joins the write's transaction."""
+"""The PostgreSQL bulk path (COPY into staging, then one upsert) stores every value exactly as
+given, whatever characters the text holds, in each of its renderings: CSV as JSON writes the
+values (lines without escapes, lines written again because a text needs quoting), or COPY's
+text format (JSON columns, values JSON cannot hold). Rows rendered ahead (`copy_rows`) store
+the same, and work done `meanwhile` joins the write's transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import threading
 
 import pytest
@@ -86,6 +89,34 @@ def _stored_movements(store: SqlStore, fields: list[str]) -> list[dict]:
     with store.begin() as conn:
         rows = conn.execute(select(s.stock_movements).order_by(s.stock_movements.c.piece))
         return [{k: r._mapping[k] for k in fields} for r in rows]
+
+
+PLAIN = ["null", "NULL", "a],[b", "x,y", "Ø 600 °", "1e5", " spaced ", "]", "["]
+
+
+def test_rows_without_escapes_are_copied_as_json_writes_them(fresh_postgres_url: str) -> None:
+    store = SqlStore(fresh_postgres_url)
+    movements = [
+        {**m, "article": "A1", "designation_1": PLAIN[i % len(PLAIN)]}
+        for i, m in enumerate(_movements(COPY_THRESHOLD + 20))
+    ]
+    rendered = copy_rows("stock_movements", movements)
+    assert rendered.csv and b"\\" not in rendered.data  # the path without any escape
+    store.write_batch("g", StoreBatch(copied={"stock_movements": rendered}))
+    assert _stored_movements(store, list(movements[0])) == movements  # "null" stays text
+    store.close()
+
+
+def test_values_json_cannot_hold_are_copied_in_text_format(fresh_postgres_url: str) -> None:
+    store = SqlStore(fresh_postgres_url)
+    movements = _movements(COPY_THRESHOLD + 20)
+    movements[3]["quantite"] = decimal.Decimal("2.5")  # not a JSON value: COPY's text format
+    rendered = copy_rows("stock_movements", movements)
+    assert not rendered.csv
+    store.write_batch("g", StoreBatch(copied={"stock_movements": rendered}))
+    movements[3]["quantite"] = 2.5
+    assert _stored_movements(store, list(movements[0])) == movements
+    store.close()
 
 
 def test_rows_rendered_ahead_store_like_rows_given_as_they_are(fresh_postgres_url: str) -> None:
