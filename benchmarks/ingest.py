@@ -160,7 +160,6 @@ class Stack:
             client.drop_database(self.name)
             client.close()
         from kafka.admin import KafkaAdminClient
-        from kafka.errors import KafkaError
 
         admin = KafkaAdminClient(bootstrap_servers=self.env["PIPEWORKS_KAFKA_BOOTSTRAP"])
         try:
