@@ -459,7 +459,7 @@ def _copy_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> byte
     string with a quote, a backslash or a control character) is written again by `_csv_line`.
     None when a value is not one JSON holds (an integer beyond 64 bits, say); a float that is
     not finite becomes NULL."""
-    cells = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
+    cells = _cells(columns)
     try:
         lines = list(map(orjson.dumps, map(cells, rows)))
     except TypeError:  # orjson's JSONEncodeError
@@ -467,10 +467,17 @@ def _copy_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> byte
     body = b"\n".join(lines)
     if b"\\" not in body:  # no escapes: no newline in a value either, "]\n[" is a row break
         return body[1:-1].replace(b"]\n[", b"\n") + b"\n"
-    for i, line in enumerate(lines):
-        if b"\\" in line:
-            lines[i] = b"[" + _csv_line(cells(rows[i])).encode() + b"]"
-    return b"".join(line[1:-1] + b"\n" for line in lines)
+    return b"".join(
+        (_csv_line(cells(row)).encode() if b"\\" in line else line[1:-1]) + b"\n"
+        for row, line in zip(rows, lines, strict=True)
+    )
+
+
+def _cells(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """The values of `columns` in a row, always as a tuple."""
+    if len(columns) > 1:
+        return operator.itemgetter(*columns)
+    return lambda row: (row[columns[0]],)
 
 
 def _csv_line(values: Sequence[Any]) -> str:
@@ -489,7 +496,7 @@ def _copy_text(
     (a row's values sit together in memory; a column's are scattered): plain values as they
     are, then one check of the whole text that no value needs escaping. Only when one does
     are the rows rendered again, every value escaped."""
-    cells = operator.itemgetter(*columns) if len(columns) > 1 else lambda r: (r[columns[0]],)
+    cells = _cells(columns)
     dumped = [i for i, name in enumerate(columns) if name in json_columns]
     null = _COPY_NULL
     lines, nulls = [], 0
