@@ -53,8 +53,7 @@ class DecoderProcess:
         return result  # type: ignore[no-any-return]
 
     def start(self) -> None:
-        """Start the child now (its imports take a CPU second) rather than on the first
-        batch."""
+        """Start the child now rather than on the first batch (nothing when it runs)."""
         with self._lock:
             self._connection()
 

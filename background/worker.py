@@ -62,7 +62,6 @@ class ConsumeJob:
         in_child = postgres if self.decode_in_child is None else self.decode_in_child
         if in_child:
             self._decoder = DecoderProcess(copy=postgres)
-            self._decoding.submit(self._decoder.start)  # ready before the first batch
 
     @property
     def topics(self) -> list[str]:
@@ -94,6 +93,10 @@ class ConsumeJob:
             if records is None:  # the bus is unreachable: start again with a new consumer
                 self._drop_consumer()
             if not records:
+                if records is not None and self._decoder is not None and total == 0:
+                    # idle: have the decoding process ready (its imports take a CPU second)
+                    # before the first batch, without slowing the consumer's group join
+                    self._decoding.submit(self._decoder.start)
                 return total
             # 3. store this batch (retried with backoff while the store is unreachable)
             storing = (self._storer.submit(self._store_with_retry, records, prepared), records)
