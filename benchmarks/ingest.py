@@ -282,6 +282,7 @@ def ours(path: Path, *, documents: str) -> dict[str, Any]:
     from core.bootstrap import build_services
     from core.domain.schemas import STOCK_MOVEMENTS
     from core.ingest.limits import ParseLimits
+    from core.ingest.reader import prepare_reader
     from core.settings import load_settings
     from core.usecases.ingest_file import check_file, commit_check
 
@@ -290,12 +291,14 @@ def ours(path: Path, *, documents: str) -> dict[str, Any]:
     try:
         settings = load_settings(stack.env, secrets_file=None)
         services = build_services(settings)
+        limits = ParseLimits.from_settings(settings)
         worker = Worker(stack)
-        # A running app has its engine, schema and producer ready: so does this one.
+        # A running app has its engine, schema, producer and parsing child ready (the upload
+        # page starts the child): so does this one.
+        prepare_reader(limits)
         services.sql.ensure_schema()
         services.bus.publish(settings.topic(STOCK_MOVEMENTS), [])
         worker.wait_ready()
-        limits = ParseLimits.from_settings(settings)
 
         worker_cpu_before = worker.cpu_s()
         cpu = [_cpu_s()]

@@ -22,6 +22,7 @@ st.caption(
     f"committed. Largest file: {svc.settings.max_upload_mb} MB."
 )
 file = st.file_uploader("Workbook", type=["xlsx", "xlsm", "xls", "csv"], key="upload.file")
+upload.prepare_reader(svc)
 if file is None:
     st.stop()
 

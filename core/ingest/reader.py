@@ -98,6 +98,12 @@ def read_sheet(
     )
 
 
+def prepare_reader(limits: ParseLimits) -> None:
+    """Start the child that will read the next file now (its start takes half a second), so
+    it waits ready while the user chooses one."""
+    sandbox.prepare(memory_mb=limits.memory_mb, timeout_s=limits.timeout_s)
+
+
 def csv_sheet_name(name: str) -> str:
     """The one sheet of a CSV file is named after the file."""
     return Path(name).stem or name

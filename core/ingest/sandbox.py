@@ -7,11 +7,17 @@ address space is capped with RLIMIT_AS, whose CPU time is capped with RLIMIT_CPU
 the parent kills at the deadline. The child pickles its result to a private temporary folder
 (in shared memory where there is some), which the parent removes whatever happens; the parent
 only ever raises `FileRejected` with one human line.
+
+A child serves one file and exits. Starting one (interpreter, imports) takes about half a
+second, so the next child is started ahead and waits, under its limits, for its request on
+stdin (`Spare`); it exits when this process goes away (its stdin closes).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import os
 import pickle
 import shutil
@@ -19,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -58,25 +65,12 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
         result_path = Path(folder) / "result.pickle"
         request = {**request, "scratch": folder}
         request_path.write_bytes(pickle.dumps((task, request), protocol=pickle.HIGHEST_PROTOCOL))
-        command = [
-            sys.executable,
-            "-m",
-            "core.ingest.sandbox",
-            str(request_path),
-            str(result_path),
-            str(memory_mb),
-            str(int(timeout_s) + CPU_GRACE_S),
-        ]
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=_child_env(),
-            start_new_session=True,
-        )
+        limits = _limits(memory_mb, timeout_s)
+        process = SPARE.take(limits)
+        SPARE.prepare(limits)  # for the next file, while this one is read
+        paths = json.dumps([str(request_path), str(result_path)]) + "\n"
         try:
-            _, stderr = process.communicate(timeout=timeout_s)
+            _, stderr = process.communicate(paths.encode(), timeout=timeout_s)
         except subprocess.TimeoutExpired:
             _kill(process)
             raise FileRejected(_too_slow(name, timeout_s)) from None
@@ -90,6 +84,72 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
                 raise FileRejected(value)
             raise FileRejected(_too_big(name, memory_mb))
         raise FileRejected(_died(name, process.returncode, stderr, memory_mb, timeout_s))
+
+
+class Spare:
+    """At most one child started ahead, waiting for its request (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: tuple[tuple[Any, ...], subprocess.Popen[bytes]] | None = None
+        atexit.register(self.discard)
+
+    def take(self, limits: tuple[int, int]) -> subprocess.Popen[bytes]:
+        """The waiting child if it was started with these limits and is alive, else a new one."""
+        key = _key(limits)
+        with self._lock:
+            waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            started_for, process = waiting
+            if started_for == key and process.poll() is None:
+                return process
+            _kill(process)
+        return _start(limits)
+
+    def prepare(self, limits: tuple[int, int]) -> None:
+        """Start a child for the next request unless one with these limits waits already."""
+        key = _key(limits)
+        with self._lock:
+            if self._waiting is not None and self._waiting[0] == key:
+                return
+            replaced, self._waiting = self._waiting, (key, _start(limits))
+        if replaced is not None:
+            _kill(replaced[1])
+
+    def discard(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            _kill(waiting[1])
+
+
+def _key(limits: tuple[int, int]) -> tuple[Any, ...]:
+    return (*limits, sys.executable, tuple(sorted(_child_env().items())))
+
+
+def _start(limits: tuple[int, int]) -> subprocess.Popen[bytes]:
+    memory_mb, cpu_s = limits
+    return subprocess.Popen(
+        [sys.executable, "-m", "core.ingest.sandbox", str(memory_mb), str(cpu_s)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_child_env(),
+        start_new_session=True,
+    )
+
+
+SPARE = Spare()
+
+
+def prepare(*, memory_mb: int, timeout_s: float) -> None:
+    """Have a child wait for the next `run` with these limits (nothing when one does)."""
+    SPARE.prepare(_limits(memory_mb, timeout_s))
+
+
+def _limits(memory_mb: int, timeout_s: float) -> tuple[int, int]:
+    """A child's limits: its memory in MB and its CPU seconds."""
+    return memory_mb, int(timeout_s) + CPU_GRACE_S
 
 
 def sweep_stale_scratch(root: str | None, *, older_than_s: float) -> None:
@@ -165,11 +225,17 @@ def _limit_resources(memory_mb: int, cpu_s: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    request_path, result_path, memory_mb, cpu_s = argv
+    """Limit this process, import the parsers, then wait for one line on stdin: the JSON list
+    [request path, result path]. End of input (the parent is gone): exit."""
+    memory_mb, cpu_s = argv
     _limit_resources(int(memory_mb), int(cpu_s))
-    try:
-        from core.ingest import extract
+    from core.ingest import extract
 
+    line = sys.stdin.readline()
+    if not line:
+        return 0
+    request_path, result_path = json.loads(line)
+    try:
         task, request = pickle.loads(Path(request_path).read_bytes())
         outcome: tuple[str, Any] = ("ok", getattr(extract, f"{task}_task")(request))
     except FileRejected as exc:

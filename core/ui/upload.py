@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.bootstrap import Services
 from core.domain.schemas import DATASETS
+from core.ingest import reader
 from core.ingest.limits import ParseLimits
 from core.ingest.mapping import ROW_NUMBER, ColumnMapping, row_number_fields, suggest_mapping
 from core.ingest.reader import inspect_file, read_sheet
@@ -36,6 +37,11 @@ def save_upload(svc: Services, name: str, data: bytes) -> StoredUpload:
     if not path.exists():
         path.write_bytes(data)
     return StoredUpload(path=path, name=Path(name).name, sha256=sha)
+
+
+def prepare_reader(svc: Services) -> None:
+    """Have the parsing child ready before a file arrives."""
+    reader.prepare_reader(ParseLimits.from_settings(svc.settings))
 
 
 def _cache() -> dict:  # type: ignore[type-arg]
