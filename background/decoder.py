@@ -2,21 +2,26 @@
 threads store the last one, so a worker uses a second core.
 
 Decoding and routing a batch is pure Python under the GIL; storing it mostly waits for the
-stores. The child is started with `spawn`, so it holds nothing of the worker but its end of
-one pipe: when the worker dies, even by SIGKILL, the child reads end-of-file and exits. A
-child that fails or disappears is replaced on the next batch, and the batch is prepared in
-the worker's own process meanwhile: nothing depends on the child for correctness.
+stores. The child is a fresh interpreter running this module (not a `multiprocessing` spawn,
+which would first run the parent's main script again, a Streamlit page for instance), and it
+holds nothing of the worker but its end of one socket pair: when the worker dies, even by
+SIGKILL, the child reads end-of-file and exits. A child that fails or disappears is replaced
+on the next batch, and the batch is prepared in the worker's own process meanwhile: nothing
+depends on the child for correctness.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import multiprocessing
+import os
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from core.adapters.sql_store import utcnow
 from core.consume import Prepared, prepare
@@ -24,6 +29,7 @@ from core.consume import Prepared, prepare
 log = logging.getLogger("pipeworks.worker")
 
 _STOP_S = 5.0
+_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class DecoderProcess:
@@ -32,7 +38,7 @@ class DecoderProcess:
     def __init__(self, *, copy: bool) -> None:
         self.copy = copy
         self._lock = threading.Lock()
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
 
     def prepare(self, values: Sequence[bytes], *, now: dt.datetime | None = None) -> Prepared:
@@ -66,16 +72,18 @@ class DecoderProcess:
             self._stop()
 
     def _connection(self) -> Connection:
-        if self._conn is None or self._process is None or not self._process.is_alive():
+        if self._conn is None or self._process is None or self._process.poll() is not None:
             self._stop()
-            context = multiprocessing.get_context("spawn")
-            parent, child = context.Pipe()
-            process = context.Process(
-                target=serve, args=(child, self.copy), name="pipeworks-decoder", daemon=True
-            )
-            process.start()
-            child.close()
-            self._process, self._conn = process, parent
+            parent, child = socket.socketpair()
+            with child:
+                mode = "copy" if self.copy else "rows"
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "background.decoder", str(child.fileno()), mode],
+                    pass_fds=[child.fileno()],
+                    stdin=subprocess.DEVNULL,
+                    env=_child_env(),
+                )
+            self._conn = Connection(parent.detach())
         return self._conn
 
     def _stop(self) -> None:
@@ -83,11 +91,20 @@ class DecoderProcess:
             self._conn.close()  # the child reads end-of-file and exits
             self._conn = None
         if self._process is not None:
-            self._process.join(_STOP_S)
-            if self._process.is_alive():
+            try:
+                self._process.wait(_STOP_S)
+            except subprocess.TimeoutExpired:
                 self._process.kill()
-                self._process.join(_STOP_S)
+                self._process.wait(_STOP_S)
             self._process = None
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with the project importable wherever the worker was started."""
+    env = dict(os.environ)
+    paths = [str(_PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
 
 
 def serve(conn: Connection, copy: bool) -> None:
@@ -106,3 +123,7 @@ def serve(conn: Connection, copy: bool) -> None:
             conn.send(result)
         except (EOFError, OSError):
             return
+
+
+if __name__ == "__main__":  # the child: python -m background.decoder FD copy|rows
+    serve(Connection(int(sys.argv[1])), sys.argv[2] == "copy")

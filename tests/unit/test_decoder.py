@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -61,6 +62,25 @@ def test_the_child_prepares_a_batch_as_the_worker_would(copy: bool) -> None:
     assert set(prepared.errors) == {4, 5}
     assert ("stock_movements" in prepared.copied) is copy
     assert [line["delivery_no"] for line in prepared.lines] == ["BL-001", "BL-002"]  # no MP
+
+
+def test_the_child_does_not_run_the_parents_main_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Streamlit runs each page as the __main__ module of the app's process
+    marker = tmp_path / "page ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit('a page')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    decoder = DecoderProcess(copy=True)
+    try:
+        assert decoder.prepare(_values(), now=NOW) == prepare(_values(), copy=True, now=NOW)
+        assert decoder.pid is not None and _alive(decoder.pid)  # prepared by the child
+    finally:
+        decoder.close()
+    assert not marker.exists()
 
 
 def test_a_child_that_died_is_replaced_and_the_batch_is_not_lost() -> None:
