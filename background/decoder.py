@@ -1,5 +1,5 @@
-"""`prepare` in a child process: the worker decodes the next batch there while its own
-threads store the last one, so a worker uses a second core.
+"""`prepare` in child processes: the worker decodes the next batches there while its own
+threads store the last one, so a worker uses the other core.
 
 Decoding and routing a batch is pure Python under the GIL; storing it mostly waits for the
 stores. The child is a fresh interpreter running this module (not a `multiprocessing` spawn,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -97,6 +98,39 @@ class DecoderProcess:
                 self._process.kill()
                 self._process.wait(_STOP_S)
             self._process = None
+
+
+class DecoderPool:
+    """`size` decoding processes: as many batches decoded at once (thread-safe). The worker
+    polls the next batch while one is decoded, so with two the backlog left when publishing
+    ends is decoded on both cores while the last batches are stored."""
+
+    def __init__(self, size: int, *, copy: bool) -> None:
+        self.copy = copy
+        self._decoders = [DecoderProcess(copy=copy) for _ in range(size)]
+        self._free: queue.SimpleQueue[DecoderProcess] = queue.SimpleQueue()
+        for decoder in self._decoders:
+            self._free.put(decoder)
+
+    def prepare(self, values: Sequence[bytes], *, now: dt.datetime | None = None) -> Prepared:
+        """`DecoderProcess.prepare` by a free process (waiting for one when all are busy)."""
+        decoder = self._free.get()
+        try:
+            return decoder.prepare(values, now=now)
+        finally:
+            self._free.put(decoder)
+
+    def start(self) -> None:
+        for decoder in self._decoders:
+            decoder.start()
+
+    @property
+    def pids(self) -> list[int]:
+        return [d.pid for d in self._decoders if d.pid is not None]
+
+    def close(self) -> None:
+        for decoder in self._decoders:
+            decoder.close()
 
 
 def _child_env() -> dict[str, str]:

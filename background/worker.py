@@ -2,8 +2,8 @@
 
 One loop (`ConsumeJob.__call__`): poll a batch, store it, and only then commit its offsets;
 the next batch is polled, and decoded in a child process (with PostgreSQL, see
-`background.decoder`), while the previous one is being stored. A transient store failure
-retries the same batch with backoff and commits nothing.
+`background.decoder`; two batches at once), while the previous one is being stored. A
+transient store failure retries the same batch with backoff and commits nothing.
 Before its first batch the job makes sure the delivery projection exists (built from the
 delivery documents of an install that predates it).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from apscheduler.executors.pool import ThreadPoolExecutor as JobExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from background.decoder import DecoderProcess
+from background.decoder import DecoderPool
 from core.bootstrap import Services
 from core.consume import Prepared, store_batch
 from core.domain.schemas import DATASET_NAMES
@@ -31,6 +31,7 @@ from core.usecases.delivery_projection import ensure_projection
 log = logging.getLogger("pipeworks.worker")
 
 DEFAULT_MAX_RECORDS = 10_000  # a batch: one COPY, one upsert, one transaction
+DECODERS = 2  # batches decoded at once, each by its own process
 DEFAULT_BUDGET_S = 30.0  # the job runs this long while records keep coming
 MAX_BACKOFF_S = 10.0
 
@@ -50,18 +51,20 @@ class ConsumeJob:
     _projection_ready: bool = field(default=False, init=False)
     _storer: ThreadPoolExecutor = field(init=False)
     _decoding: ThreadPoolExecutor = field(init=False)
-    _decoder: DecoderProcess | None = field(default=None, init=False)
+    _decoder: DecoderPool | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.group = self.group or self.services.settings.consumer_group
         # one thread stores while the job's own thread polls: the consumer keeps one owner
         self._storer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-store")
-        # one thread hands each batch to the decoding process as soon as it is polled
-        self._decoding = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeworks-decode")
+        # a thread per decoding process hands it a batch as soon as the batch is polled
+        self._decoding = ThreadPoolExecutor(
+            max_workers=DECODERS, thread_name_prefix="pipeworks-decode"
+        )
         postgres = self.services.sql is not None and self.services.sql.is_postgres
         in_child = postgres if self.decode_in_child is None else self.decode_in_child
         if in_child:
-            self._decoder = DecoderProcess(copy=postgres)
+            self._decoder = DecoderPool(DECODERS, copy=postgres)
 
     @property
     def topics(self) -> list[str]:
@@ -94,7 +97,7 @@ class ConsumeJob:
                 self._drop_consumer()
             if not records:
                 if records is not None and self._decoder is not None and total == 0:
-                    # idle: have the decoding process ready (its imports take a CPU second)
+                    # idle: have the decoding processes ready (their imports take a CPU second)
                     # before the first batch, without slowing the consumer's group join
                     self._decoding.submit(self._decoder.start)
                 return total
@@ -152,7 +155,7 @@ class ConsumeJob:
             try:
                 prepared = preparing.result()
             except Exception:  # store_batch decodes the batch itself
-                log.exception("decoding a batch in the child process failed")
+                log.exception("decoding a batch in a child process failed")
         waited = time.perf_counter() - began
         delay = 0.5
         while not self.stop.is_set():

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 import types
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from background.decoder import DecoderProcess
+from background.decoder import DecoderPool, DecoderProcess
 from core.consume import prepare
 from core.domain.schemas import CUSTOMERS, STOCK_MOVEMENTS
 from core.messages import encode_frame
@@ -64,6 +65,22 @@ def test_the_child_prepares_a_batch_as_the_worker_would(copy: bool) -> None:
     assert [line["delivery_no"] for line in prepared.lines] == ["BL-001", "BL-002"]  # no MP
 
 
+def test_a_pool_decodes_batches_at_once_in_separate_processes() -> None:
+    pool = DecoderPool(2, copy=True)
+    expected = prepare(_values(), copy=True, now=NOW)
+    try:
+        with ThreadPoolExecutor(2) as threads:
+            results = list(threads.map(lambda _: pool.prepare(_values(), now=NOW), range(4)))
+        assert results == [expected] * 4
+        pids = pool.pids
+        assert len(set(pids)) == 2 and all(_alive(pid) for pid in pids)
+    finally:
+        pool.close()
+    assert pool.pids == []
+    for pid in pids:
+        _wait_gone(pid)
+
+
 def test_the_child_does_not_run_the_parents_main_script(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -103,7 +120,7 @@ def test_a_child_that_died_is_replaced_and_the_batch_is_not_lost() -> None:
 def test_the_child_exits_when_the_worker_is_killed() -> None:
     script = (
         "import sys, time\n"
-        "from background.decoder import DecoderProcess\n"
+        "from background.decoder import DecoderPool, DecoderProcess\n"
         "if __name__ == '__main__':\n"
         "    decoder = DecoderProcess(copy=True)\n"
         "    decoder.prepare([])\n"
