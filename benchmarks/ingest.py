@@ -91,6 +91,8 @@ STORE_TIMEOUT_S = 1_800
 READY_TIMEOUT_S = 60
 CASE_TIMEOUT_S = 3_600
 POLL_S = 0.1
+IDLE_POLLS = 3  # the machine is at rest after this many checks in a row ...
+IDLE_CPU_S = 0.02  # ... each finding less CPU used than this
 SERVER_VARIABLES = ("PIPEWORKS_DATABASE_URL", "PIPEWORKS_MONGO_URL", "PIPEWORKS_KAFKA_BOOTSTRAP")
 _BATCH_LINE = re.compile(
     r"stored (\d+) rows, dead-lettered (\d+) in ([\d.]+) s "
@@ -223,13 +225,24 @@ class Worker:
             admin.close()
         raise RuntimeError("the worker did not join its consumer group in time")
 
+    def wait_idle(self) -> None:
+        """Until the worker runs its decoding processes and, with the app's parsing child,
+        has stopped using CPU: a deployment starts them long before an upload comes, and
+        their imports (a CPU second each) would otherwise fall into the timed run."""
+        from background.worker import DECODERS
+
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        last, calm = -1.0, 0
+        while calm < IDLE_POLLS and time.monotonic() < deadline:
+            time.sleep(POLL_S * 2)
+            started = len(_process_tree(self.process.pid)) > DECODERS  # the worker and them
+            used = self.cpu_s() + sum(map(_cpu_s_of, _process_tree(os.getpid())[1:]))
+            calm = calm + 1 if started and used - last < IDLE_CPU_S else 0
+            last = used
+
     def cpu_s(self) -> float:
-        """CPU seconds the worker process and its decoding process have used so far."""
-        total = 0.0
-        for pid in _process_tree(self.process.pid):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        """CPU seconds the worker process and its decoding processes have used so far."""
+        return sum(map(_cpu_s_of, _process_tree(self.process.pid)))
 
     def peak_mb(self) -> float:
         """Peak memory of the worker process."""
@@ -276,6 +289,14 @@ def _process_tree(pid: int) -> list[int]:
     return found
 
 
+def _cpu_s_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # it ended meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     kib = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
@@ -305,6 +326,7 @@ def ours(path: Path, *, documents: str) -> dict[str, Any]:
         services.sql.ensure_schema()
         services.bus.publish(settings.topic(STOCK_MOVEMENTS), [])
         worker.wait_ready()
+        worker.wait_idle()
 
         worker_cpu_before = worker.cpu_s()
         cpu = [_cpu_s()]
