@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.domain.schemas import STOCK_MOVEMENTS_DATASET
 from core.ingest.limits import ParseLimits
 from core.ingest.mapping import suggest_mapping
-from core.ingest.reader import inspect_file, read_sheet
+from core.ingest.reader import inspect_file, prepare_reader, read_sheet
 from core.ingest.validate import validate
 from core.settings import load_settings
 
@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="folder to keep the generated workbooks in")
     args = parser.parse_args()
     limits = ParseLimits.from_settings(load_settings())
+    prepare_reader(limits)  # as the upload page does before a file comes
     folder = args.keep or Path(tempfile.mkdtemp(prefix="pipeworks-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     results = []
