@@ -143,7 +143,7 @@ def _child_env() -> dict[str, str]:
 
 def serve(conn: Connection, copy: bool) -> None:
     """The child's loop: a batch's values in, its `Prepared` (or the exception) out, until
-    the worker closes the pipe or dies."""
+    the worker closes its end of the socket pair or dies."""
     while True:
         try:
             values, now = conn.recv()
