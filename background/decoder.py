@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import queue
 import socket
 import subprocess
@@ -22,15 +21,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from core.adapters.sql_store import utcnow
 from core.consume import Prepared, prepare
+from core.processes import child_env
 
 log = logging.getLogger("pipeworks.worker")
 
 _STOP_S = 5.0
-_PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class DecoderProcess:
@@ -82,7 +80,7 @@ class DecoderProcess:
                     [sys.executable, "-m", "background.decoder", str(child.fileno()), mode],
                     pass_fds=[child.fileno()],
                     stdin=subprocess.DEVNULL,
-                    env=_child_env(),
+                    env=child_env(),
                 )
             self._conn = Connection(parent.detach())
         return self._conn
@@ -106,7 +104,6 @@ class DecoderPool:
     ends is decoded on both cores while the last batches are stored."""
 
     def __init__(self, size: int, *, copy: bool) -> None:
-        self.copy = copy
         self._decoders = [DecoderProcess(copy=copy) for _ in range(size)]
         self._free: queue.SimpleQueue[DecoderProcess] = queue.SimpleQueue()
         for decoder in self._decoders:
@@ -131,14 +128,6 @@ class DecoderPool:
     def close(self) -> None:
         for decoder in self._decoders:
             decoder.close()
-
-
-def _child_env() -> dict[str, str]:
-    """This environment, with the project importable wherever the worker was started."""
-    env = dict(os.environ)
-    paths = [str(_PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
 
 
 def serve(conn: Connection, copy: bool) -> None:

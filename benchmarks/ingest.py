@@ -229,15 +229,16 @@ class Worker:
     def wait_idle(self) -> None:
         """Until the worker runs its decoding processes and, with the app's parsing child,
         has stopped using CPU: a deployment starts them long before an upload comes, and
-        their imports (a CPU second each) would otherwise fall into the timed run."""
+        their imports (some 2 CPU seconds each) would otherwise fall into the timed run."""
         from background.worker import DECODERS
 
         deadline = time.monotonic() + READY_TIMEOUT_S
         last, calm = -1.0, 0
         while calm < IDLE_POLLS and time.monotonic() < deadline:
             time.sleep(POLL_S * 2)
-            started = len(_process_tree(self.process.pid)) > DECODERS  # the worker and them
-            used = self.cpu_s() + sum(map(_cpu_s_of, _process_tree(os.getpid())[1:]))
+            worker = _process_tree(self.process.pid)
+            started = len(worker) > DECODERS  # the worker and them
+            used = sum(map(_cpu_s_of, [*worker, *_process_tree(os.getpid())[1:]]))
             calm = calm + 1 if started and used - last < IDLE_CPU_S else 0
             last = used
 

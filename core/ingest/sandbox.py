@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import FileRejected
+from core.processes import child_env
 
 TASKS = ("inspect", "read")
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CPU_GRACE_S = 5
 STDERR_TAIL = 2_000
 SHARED_MEMORY = "/dev/shm"
@@ -66,8 +66,7 @@ def run(task: str, request: dict[str, Any], *, name: str, memory_mb: int, timeou
         request = {**request, "scratch": folder}
         request_path.write_bytes(pickle.dumps((task, request), protocol=pickle.HIGHEST_PROTOCOL))
         limits = _limits(memory_mb, timeout_s)
-        process = SPARE.take(limits)
-        SPARE.prepare(limits)  # for the next file, while this one is read
+        process = SPARE.take(limits)  # and the next file's child starts while this one is read
         paths = json.dumps([str(request_path), str(result_path)]) + "\n"
         try:
             _, stderr = process.communicate(paths.encode(), timeout=timeout_s)
@@ -95,10 +94,11 @@ class Spare:
         atexit.register(self.discard)
 
     def take(self, limits: tuple[int, int]) -> subprocess.Popen[bytes]:
-        """The waiting child if it was started with these limits and is alive, else a new one."""
+        """The waiting child if it was started with these limits and is alive, else a new one;
+        either way another is started to wait for the next request."""
         key = _key(limits)
         with self._lock:
-            waiting, self._waiting = self._waiting, None
+            waiting, self._waiting = self._waiting, (key, _start(limits))
         if waiting is not None:
             started_for, process = waiting
             if started_for == key and process.poll() is None:
@@ -124,7 +124,7 @@ class Spare:
 
 
 def _key(limits: tuple[int, int]) -> tuple[Any, ...]:
-    return (*limits, sys.executable, tuple(sorted(_child_env().items())))
+    return (*limits, sys.executable, tuple(sorted(child_env(**_SINGLE_THREAD_ENV).items())))
 
 
 def _start(limits: tuple[int, int]) -> subprocess.Popen[bytes]:
@@ -134,7 +134,7 @@ def _start(limits: tuple[int, int]) -> subprocess.Popen[bytes]:
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=_child_env(),
+        env=child_env(**_SINGLE_THREAD_ENV),
         start_new_session=True,
     )
 
@@ -171,13 +171,6 @@ def _scratch_root() -> str | None:
         return None
     roomy = stats.f_bavail * stats.f_frsize >= SCRATCH_MIN_FREE_MB * _MB
     return SHARED_MEMORY if roomy and os.access(SHARED_MEMORY, os.W_OK) else None
-
-
-def _child_env() -> dict[str, str]:
-    env = {**os.environ, **_SINGLE_THREAD_ENV}
-    paths = [str(PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

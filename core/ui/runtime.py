@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import streamlit as st
 
 from core.bootstrap import Services, build_services
 from core.errors import PipeworksError, ServiceUnavailable
+from core.processes import PROJECT_ROOT
 from core.settings import load_settings
 from core.worker_lock import is_worker_running
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @st.cache_resource(show_spinner=False)

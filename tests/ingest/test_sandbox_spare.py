@@ -15,6 +15,7 @@ import pytest
 from core.ingest import sandbox
 from core.ingest.limits import ParseLimits
 from core.ingest.reader import read_sheet
+from core.processes import PROJECT_ROOT
 from tests.ingest.builders import xlsx
 
 EXIT_WAIT_S = 15.0
@@ -100,7 +101,7 @@ def test_a_waiting_child_exits_when_its_parent_is_killed() -> None:
         [sys.executable, "-c", script],
         capture_output=True,
         text=True,
-        cwd=sandbox.PROJECT_ROOT,
+        cwd=PROJECT_ROOT,
         timeout=60,
     )
     assert run.returncode == -signal.SIGKILL, run.stderr
