@@ -158,6 +158,9 @@ DELIVERIES_DATASET = Dataset(
                 "order id",
                 "delivery",
                 "numero livraison",
+                "invoice",
+                "invoice no",
+                "facture",
                 "id",
             ),
         ),
@@ -181,6 +184,8 @@ DELIVERIES_DATASET = Dataset(
                 "order date",
                 "date de livraison",
                 "delivery recorded date",
+                "invoice date",
+                "date facture",
             ),
         ),
         Field(
@@ -188,7 +193,7 @@ DELIVERIES_DATASET = Dataset(
             "code",
             "Article",
             False,
-            ("item", "product id", "sku", "code article", "product code"),
+            ("item", "product id", "sku", "code article", "product code", "stock code"),
         ),
         Field(
             "designation",

@@ -3,7 +3,9 @@
 A row is rejected when any mapped cell cannot be coerced to its field's kind or a required
 field is empty; every such cell is listed with its sheet, Excel row, column header and letter,
 value and reason. Among the rows left, rows sharing a natural key keep the last one; the
-others count as duplicates. Only valid, deduplicated rows go forward.
+others count as duplicates. A row whose key is incomplete (a delivery list without line
+numbers) has no key to share: it is a duplicate only when every field repeats an earlier
+row, which is kept. Only valid, deduplicated rows go forward.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class ValidationReport:
     """Counts, problems and the typed valid rows of one sheet against one dataset.
 
     `total = valid + rejected + duplicates`. `issues` has one line per bad cell (columns
-    `ISSUE_COLUMNS`); `duplicates_list` one line per dropped duplicate with the row kept.
+    `ISSUE_COLUMNS`); `duplicates_list` one line per dropped duplicate with the row kept and
+    what it shares with it (`same`: "key", or "values" for a row whose key is incomplete).
     `valid_rows` has one column per dataset field (codes and texts str, integers Int64,
     decimals float64, dates datetime.date, times 'HH:MM:SS'), then `sheet` and `row`, then
     `attributes` (a dict per row) for datasets that keep extra columns.
@@ -123,8 +126,7 @@ def validate(
     if dataset.keeps_extra_columns:
         extra_kinds = {h: infer_kind(raw.column(h)) for h in mapping.unexpected}
         frame[ATTRIBUTES] = _attributes(raw, extra_kinds, frame.index)
-    duplicated = frame.duplicated(subset=list(dataset.key), keep="last")
-    duplicates_list = _duplicates(frame, dataset, duplicated)
+    duplicated, duplicates_list = _duplicates(frame, raw.frame.loc[frame.index], dataset)
     valid_rows = frame[~duplicated].reset_index(drop=True)
     return ValidationReport(
         dataset=dataset.name,
@@ -150,8 +152,10 @@ def report_csv(report: ValidationReport) -> bytes:
         letter="",
         value=report.duplicates_list["key"],
         reason=[
-            f"duplicate of row {kept} (same key); row {kept} is kept"
-            for kept in report.duplicates_list["kept_row"]
+            f"duplicate of row {kept} (same {same}); row {kept} is kept"
+            for kept, same in zip(
+                report.duplicates_list["kept_row"], report.duplicates_list["same"], strict=True
+            )
         ],
     )
     lines = pd.concat(
@@ -204,25 +208,49 @@ def _attributes(raw: RawTable, kinds: Mapping[str, Kind], index: pd.Index) -> li
     return rows
 
 
-def _duplicates(frame: pd.DataFrame, dataset: Dataset, duplicated: pd.Series) -> pd.DataFrame:
-    columns = {"sheet": "str", "row": "int64", "kept_row": "int64", "key": "str"}
-    if not duplicated.any():
-        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+def _duplicates(
+    frame: pd.DataFrame, cells: pd.DataFrame, dataset: Dataset
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Which rows of `frame` are dropped as duplicates, and the list of them with the row each
+    repeats (`cells`: the same rows as read, every column of the sheet).
+
+    A row with a complete key shares it with a later row (the last is kept). A row with an
+    empty key field is a duplicate only when every cell of the sheet's row repeats an earlier
+    row (the first is kept): two lines of one note differing in any column are two lines."""
     keys = list(dataset.key)
+    complete = frame[keys].notna().all(axis=1)
+    by_key = frame.duplicated(subset=keys, keep="last") & complete
+    by_values = pd.Series(False, index=frame.index)
+    if not complete.all():
+        by_values = cells.duplicated(keep="first") & ~complete
+    duplicated = by_key | by_values
+    columns = {"sheet": "str", "row": "int64", "kept_row": "int64", "key": "str", "same": "str"}
+    if not duplicated.any():
+        empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+        return duplicated, empty
     kept = frame.groupby(keys, dropna=False, sort=False)["row"].transform("last")
+    if by_values.any():
+        first = (
+            pd.Series(frame["row"].to_numpy(), index=frame.index)
+            .groupby([cells[c] for c in cells.columns], dropna=False, sort=False)
+            .transform("first")
+        )
+        kept = kept.where(~by_values, first)
     dropped = frame[duplicated.to_numpy()]
     key_text = [
         " | ".join(display(v) for v in values)
         for values in zip(*(_native(dropped[k]) for k in keys), strict=True)
     ]
-    return pd.DataFrame(
+    listed = pd.DataFrame(
         {
             "sheet": dropped["sheet"].to_numpy(),
             "row": dropped["row"].to_numpy(),
             "kept_row": kept[duplicated.to_numpy()].to_numpy(dtype=np.int64),
             "key": key_text,
+            "same": np.where(by_values[duplicated].to_numpy(), "values", "key"),
         }
     )
+    return duplicated, listed.astype({"same": "str"})
 
 
 def _empty(kind: Kind, index: pd.Index) -> pd.Series:

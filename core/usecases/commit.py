@@ -133,6 +133,20 @@ def enrich(dataset: str, valid: pd.DataFrame) -> pd.DataFrame:
             rows["attributes"] = rows[extra].to_dict("records") if extra else [{}] * len(rows)
         rows = rows.drop(columns=extra)
     elif dataset == DELIVERIES and rows["line_no"].isna().any():
-        position = rows.groupby("delivery_no", sort=False).cumcount() + 1
-        rows["line_no"] = rows["line_no"].fillna(position)
+        rows["line_no"] = _line_numbers(rows["delivery_no"], rows["line_no"])
     return rows
+
+
+def _line_numbers(notes: pd.Series, given: pd.Series) -> pd.Series:
+    """Line numbers for the lines of a delivery list that have none: their place in their note,
+    in file order. In a note where a place is already another line's number, the lines without
+    one are numbered after its highest number instead, so no line takes another's key."""
+    by_note = notes.groupby(notes, sort=False)
+    numbered = given.fillna(by_note.cumcount() + 1)
+    clash = pd.DataFrame({"note": notes, "line": numbered}).duplicated(keep=False)
+    if clash.any():
+        missing = given.isna() & notes.isin(set(notes[clash]))
+        after = given.groupby(notes, sort=False).transform("max").fillna(0)
+        following = missing.astype(int).groupby(notes, sort=False).cumsum()
+        numbered = numbered.where(~missing, after + following)
+    return numbered

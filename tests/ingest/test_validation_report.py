@@ -70,10 +70,37 @@ def test_counts_add_up_and_only_valid_rows_go_forward(tmp_path: Path, limits: Pa
         },
     ]
     assert report.duplicates_list.to_dict("records") == [
-        {"sheet": "Data", "row": 4, "kept_row": 8, "key": "BL1 | 1"}
+        {"sheet": "Data", "row": 4, "kept_row": 8, "key": "BL1 | 1", "same": "key"}
     ]
     [kept] = list(report.records())
     assert kept["delivery_date"] == dt.date(2024, 1, 4) and kept["row"] == 8
+
+
+def test_without_line_numbers_only_rows_repeated_in_every_column_are_duplicates(
+    tmp_path: Path, limits: ParseLimits
+) -> None:
+    path = xlsx(
+        tmp_path / "lines.xlsx",
+        [
+            ["Delivery note", "Date", "Article", "Quantity", "Price"],
+            ["BL1", dt.date(2024, 1, 2), "A", 5, 1.5],
+            ["BL1", dt.date(2024, 1, 2), "A", 5, 2.5],  # another price: another line
+            ["BL1", dt.date(2024, 1, 2), "B", 1, 1.0],
+            ["BL1", dt.date(2024, 1, 2), "A", 5, 1.5],  # a copy of row 2
+            ["BL2", dt.date(2024, 1, 3), "A", 5, 1.5],
+        ],
+    )
+    table = read_sheet(path, sheet=None, limits=limits)
+    mapping = suggest_mapping(DELIVERIES_DATASET, table.headers)
+    assert "line_no" not in mapping.fields and mapping.unexpected == ("Price",)
+    report = validate(DELIVERIES_DATASET, table, mapping, file_name="lines.xlsx")
+    assert (report.total, report.valid, report.rejected, report.duplicates) == (5, 4, 0, 1)
+    assert report.valid_rows["row"].tolist() == [2, 3, 4, 6]
+    assert report.duplicates_list.to_dict("records") == [
+        {"sheet": "Data", "row": 5, "kept_row": 2, "key": "BL1 | ", "same": "values"}
+    ]
+    lines = list(csv.DictReader(io.StringIO(report_csv(report).decode("utf-8-sig"))))
+    assert [line["reason"] for line in lines] == ["duplicate of row 2 (same values); row 2 is kept"]
 
 
 def test_valid_rows_have_typed_columns_with_sheet_and_row(

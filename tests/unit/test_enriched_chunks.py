@@ -67,6 +67,21 @@ def test_delivery_line_numbers_count_across_chunks() -> None:
     pd.testing.assert_frame_equal(joined, enrich(DELIVERIES, frame))
 
 
+def test_lines_without_a_number_never_take_a_number_given_in_their_note() -> None:
+    frame = pd.DataFrame(
+        {
+            "delivery_no": ["D1"] * 4 + ["D2"] * 3,
+            "line_no": pd.array([None, 1, None, None, None, 5, None], dtype="Int64"),
+            "article": list("abcdefg"),
+        }
+    )
+    numbered = enrich(DELIVERIES, frame)["line_no"].tolist()
+    # D1: the first line's place (1) is the second line's number, so D1's unnumbered lines
+    # follow its highest number; D2's places (1 and 3) are free and are kept
+    assert numbered == [2, 1, 3, 4, 1, 5, 3]
+    assert not pd.DataFrame({"n": frame["delivery_no"], "l": numbered}).duplicated().any()
+
+
 def test_customer_fields_by_chunk_are_the_whole_files() -> None:
     frame = pd.DataFrame(
         {
