@@ -1,7 +1,8 @@
 """The server `DocumentStore`: MongoDB through pymongo (FerretDB 1.x in the tests).
 
 Every call uses what FerretDB 1.24 also implements: `find` with a filter, sort, skip and
-limit; `count`; bulk `ReplaceOne` upserts; `createIndexes`. Document values, field paths, the
+limit; `count`; `insertMany`, then bulk `ReplaceOne` upserts of the ids already stored;
+`createIndexes`. Document values, field paths, the
 filter language and the total order of `find` follow the rules shared with the embedded store
 (`core.adapters.sqlite_documents`), so both adapters answer alike.
 """
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from pymongo import ASCENDING, MongoClient, ReplaceOne
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConfigurationError, ConnectionFailure
 
@@ -71,20 +73,11 @@ class MongoDocumentStore(DocumentStore):
     # ------------------------------------------------------------------ port methods
     def upsert(self, collection: str, documents: Sequence[Mapping[str, Any]]) -> None:
         name, docs = check_collection(collection), plain_documents(documents)
+        latest = list({d[ID]: d for d in docs}.values())  # the last of repeated ids wins
         with self._translate():
             target = self._db()[name]
-            for start in range(0, len(docs), self._chunk_size):
-                chunk = docs[start : start + self._chunk_size]
-                operations = [ReplaceOne({ID: d[ID]}, d, upsert=True) for d in chunk]
-                try:
-                    target.bulk_write(operations, ordered=False)
-                except BulkWriteError as exc:
-                    # Two concurrent upserts of a new `_id` may both try to insert; the loser
-                    # fails with a duplicate key and succeeds as a replacement when retried.
-                    errors = exc.details.get("writeErrors", [])
-                    if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
-                        raise
-                    target.bulk_write([operations[e["index"]] for e in errors], ordered=False)
+            for start in range(0, len(latest), self._chunk_size):
+                _insert_or_replace(target, latest[start : start + self._chunk_size])
 
     def get_many(self, collection: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         name, wanted = check_collection(collection), list(dict.fromkeys(ids))
@@ -168,6 +161,34 @@ class MongoDocumentStore(DocumentStore):
             yield
         except ConnectionFailure as exc:  # also AutoReconnect, ServerSelectionTimeoutError
             raise StoreUnavailable(SERVICE, self._setting, _first_line(exc)) from exc
+
+
+def _insert_or_replace(target: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
+    """Insert the documents; those whose `_id` is stored already (or was inserted meanwhile by
+    another writer) fail with a duplicate key and are replaced whole instead.
+
+    Inserting first is what FerretDB 1.x does fast: a replacement there reads the whole
+    collection (about 25 ms a document in a collection of 1,000 delivery notes, 130 ms in one
+    of 10,000), an insert does not. MongoDB finds either through the `_id` index."""
+    try:
+        target.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        stored = [docs[e["index"]] for e in _duplicate_keys(exc)]
+        operations = [ReplaceOne({ID: d[ID]}, d, upsert=True) for d in stored]
+        try:
+            target.bulk_write(operations, ordered=False)
+        except BulkWriteError as again:
+            # two writers upserting one new `_id`: the loser succeeds when retried
+            retried = [operations[e["index"]] for e in _duplicate_keys(again)]
+            target.bulk_write(retried, ordered=False)
+
+
+def _duplicate_keys(exc: BulkWriteError) -> list[dict[str, Any]]:
+    """The write errors of a bulk write, all of them duplicate keys; otherwise re-raised."""
+    errors = exc.details.get("writeErrors", [])
+    if not errors or any(e.get("code") != DUPLICATE_KEY for e in errors):
+        raise exc
+    return errors
 
 
 def _query(where: Filter | None) -> dict[str, Any]:
