@@ -117,6 +117,10 @@ if len(report.issues):
     st.dataframe(report.issues.head(1000), hide_index=True)
 if len(report.duplicates_list):
     with st.expander(f"Duplicates dropped ({report.duplicates:,})"):
+        st.caption(
+            "Each row listed repeats the kept row: the same key, or, in a file without line "
+            "numbers, the same value in every column (same: values)."
+        )
         st.dataframe(report.duplicates_list.head(1000), hide_index=True)
 st.download_button(
     "Download the validation report (CSV)",

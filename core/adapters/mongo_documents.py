@@ -2,9 +2,9 @@
 
 Every call uses what FerretDB 1.24 also implements: `find` with a filter, sort, skip and
 limit; `count`; `insertMany`, then bulk `ReplaceOne` upserts of the ids already stored;
-`createIndexes`. Document values, field paths, the
-filter language and the total order of `find` follow the rules shared with the embedded store
-(`core.adapters.sqlite_documents`), so both adapters answer alike.
+`createIndexes`. Document values, field paths, the filter language and the total order of
+`find` follow the rules shared with the embedded store (`core.adapters.sqlite_documents`), so
+both adapters answer alike.
 """
 
 from __future__ import annotations

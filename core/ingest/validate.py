@@ -4,8 +4,8 @@ A row is rejected when any mapped cell cannot be coerced to its field's kind or 
 field is empty; every such cell is listed with its sheet, Excel row, column header and letter,
 value and reason. Among the rows left, rows sharing a natural key keep the last one; the
 others count as duplicates. A row whose key is incomplete (a delivery list without line
-numbers) has no key to share: it is a duplicate only when every field repeats an earlier
-row, which is kept. Only valid, deduplicated rows go forward.
+numbers) has no key to share: it is a duplicate only when every cell of its row repeats an
+earlier row, which is kept. Only valid, deduplicated rows go forward.
 """
 
 from __future__ import annotations
