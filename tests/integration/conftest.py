@@ -4,6 +4,7 @@ servers), committing rows as the upload page does, and draining the bus as the w
 from __future__ import annotations
 
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -35,10 +36,13 @@ def facts(dataset: str, valid: pd.DataFrame, sha: str = "a" * 64) -> UploadFacts
     )
 
 
-def drain(services: Services) -> None:
-    """Run the worker's consume job until the bus has nothing more."""
+def drain(services: Services, *, timeout_s: float = 120.0) -> None:
+    """Run the worker's consume job until it handles nothing and its group has no lag left
+    (a first poll can come back empty while the consumer is still joining its group)."""
     job = ConsumeJob(services, threading.Event(), budget_s=30)
-    for _ in range(20):
-        if job() == 0:
-            break
-    job.close()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while job() or any(services.bus.lag(job.group, job.topics).values()):
+            assert time.monotonic() < deadline, f"the bus was not drained in {timeout_s:.0f} s"
+    finally:
+        job.close()

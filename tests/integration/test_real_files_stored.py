@@ -29,6 +29,11 @@ FILES = [
         "supply_chain_logistics.xlsx", "deliveries", "OrderList",
         "0956bb1bd55c5b95fd3943e796aca800c400bd14644f605468f35aae1f848c4d", 9215, 0, 0,
     ),
+    # text in the weight column (`Weight Captured Separately`, `See ASN-…`) rejects its row
+    (
+        "scms_delivery_history.csv", "deliveries", None,
+        "918b992dd3e8d4b64d2a727b2c4ea607603d0c58f19484e73f7b78528c6a8673", 10324, 3952, 0,
+    ),
     # invoice lines without line numbers: the 72 exact duplicate rows are the only duplicates
     (
         "online_retail_ii_head6000.csv", "deliveries", None,
