@@ -141,8 +141,7 @@ def _line_numbers(notes: pd.Series, given: pd.Series) -> pd.Series:
     """Line numbers for the lines of a delivery list that have none: their place in their note,
     in file order. In a note where a place is already another line's number, the lines without
     one are numbered after its highest number instead, so no line takes another's key."""
-    by_note = notes.groupby(notes, sort=False)
-    numbered = given.fillna(by_note.cumcount() + 1)
+    numbered = given.fillna(notes.groupby(notes, sort=False).cumcount() + 1)
     clash = pd.DataFrame({"note": notes, "line": numbered}).duplicated(keep=False)
     if clash.any():
         missing = given.isna() & notes.isin(set(notes[clash]))

@@ -42,7 +42,7 @@ FILES = [
 ]  # fmt: skip
 
 
-def upload_count(services: Services) -> int:
+def _upload_count(services: Services) -> int:
     return len(services.sql.list_uploads())
 
 
@@ -92,7 +92,7 @@ def test_a_public_file_is_stored_with_the_counts_of_its_readme(
     again = check_file(path, dataset=dataset, sql=stack.sql, limits=LIMITS, sheet=sheet)
     assert again.already_loaded is not None and again.already_loaded["id"] == result.upload_id
     assert commit_check(again, stack, source="test").published == 0
-    assert upload_count(stack) == 1
+    assert _upload_count(stack) == 1
 
 
 def test_invoice_lines_without_line_numbers_are_numbered_within_their_invoice(
